@@ -23,7 +23,7 @@ function convGrads(backend: string, xShape: Shape4, wShape: Shape4, seed: number
     const w = tf.tensor4d(randomData(wShape.reduce((a, b) => a * b), seed + 1), wShape);
     const outShape: Shape4 = [xShape[0], xShape[1] - wShape[0] + 1, xShape[2] - wShape[1] + 1, wShape[3]];
     const upstream = tf.tensor4d(randomData(outShape.reduce((a, b) => a * b), seed + 2), outShape);
-    const [dx, dw] = tf.grads((a: Tensor4D, b: Tensor4D) => tf.conv2d(a, b, 1, 'valid').mul(upstream).sum())([x, w]);
+    const [dx, dw] = tf.grads((a, b) => tf.conv2d(a as Tensor4D, b as Tensor4D, 1, 'valid').mul(upstream).sum())([x, w]);
     return { dx: dx!.dataSync() as Float32Array, dw: dw!.dataSync() as Float32Array };
   });
 }
@@ -82,7 +82,7 @@ test('strided convolution still gets its input gradient from the original kernel
     return tf.tidy(() => {
       const x = tf.tensor4d(randomData(2 * 9 * 9 * 3, 7), [2, 9, 9, 3]);
       const w = tf.tensor4d(randomData(3 * 3 * 3 * 4, 8), [3, 3, 3, 4]);
-      return tf.grad((a: Tensor4D) => tf.conv2d(a, w, 2, 'same').square().sum())(x).dataSync() as Float32Array;
+      return tf.grad((a) => tf.conv2d(a as Tensor4D, w, 2, 'same').square().sum())(x).dataSync() as Float32Array;
     });
   };
   const wasm = grad('wasm');
