@@ -1,0 +1,348 @@
+import type { Camera } from '../camera/camera.js';
+import type { Clock } from '../clock.js';
+import type { Settings } from '../config.js';
+import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '../events.js';
+import type { LedPattern, Output } from '../gpio/gpio.js';
+import type { Logger } from '../log.js';
+import type { Verifier, VerifyResult } from '../siamese/types.js';
+import { Lockout } from './lockout.js';
+
+/**
+ * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
+ * verifier, outputs, event sink, clock), so tests drive it with fakes and a manual clock.
+ *
+ *   idle -> capturing -> verifying -> granted | denied | no_face | error -> cooldown -> idle
+ *
+ * One attempt at a time; presses during an attempt, a cooldown or a lockout are counted and refused.
+ * Fail-secure: the relay is off at start, at stop and on every error path, and every pulse has its
+ * off-timer armed before the relay is energised.
+ */
+
+export type Phase = 'idle' | 'capturing' | 'verifying' | 'cooldown' | 'stopped';
+export type Refusal = 'busy' | 'cooldown' | 'locked_out' | 'stopped';
+export type TriggerOutcome =
+  | { accepted: true; event: AttemptEvent }
+  | { accepted: false; reason: Refusal; lockedOutUntil: string | null };
+
+export interface DoorLeds {
+  green: Output | null;
+  red: Output | null;
+  busy: Output | null;
+}
+
+export interface DoorOptions {
+  settings: Pick<Settings, 'door' | 'security'>;
+  camera: Camera;
+  verifier: Verifier;
+  relay: Output;
+  leds: DoorLeds;
+  sink: EventSink;
+  clock: Clock;
+  log: Logger;
+  /** Attempt ids; the daemon passes random ones, tests pass a counter. */
+  newId: () => string;
+  /** Ask the verifier for a JPEG of the face crop and hand it to the sinks (audit/MQTT snapshots). */
+  wantSnapshot?: boolean;
+}
+
+type Timer = { cancel(): void };
+
+export class Door {
+  private phase: Phase = 'idle';
+  private lastMode: DoorMode | null = null;
+  private current: AbortController | null = null;
+  private running: Promise<unknown> | null = null;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly lockout: Lockout;
+  private relayTimer: Timer | null = null;
+  private resultTimer: Timer | null = null;
+  private cooldownTimer: Timer | null = null;
+  private lockoutTimer: Timer | null = null;
+  private lastAttempt: StatusEvent['lastAttempt'] = null;
+  private today = { date: '', attempts: 0 };
+  /** Presses refused since start (busy, cooldown, locked out): a storm shows up here, not in attempts. */
+  ignoredPresses = 0;
+
+  constructor(private readonly o: DoorOptions) {
+    this.lockout = new Lockout(o.settings.security, o.clock);
+  }
+
+  start(): void {
+    this.relayOff('start');
+    for (const led of this.ledList()) led.show('off');
+    this.phase = 'idle';
+    this.publishStatus(true);
+  }
+
+  getPhase(): Phase {
+    return this.phase;
+  }
+
+  mode(): DoorMode {
+    if (this.lockout.isLockedOut()) return 'locked_out';
+    if (this.phase === 'capturing' || this.phase === 'verifying') return 'busy';
+    if (this.phase === 'cooldown') return 'cooldown';
+    return 'idle';
+  }
+
+  /** A press from any source. Resolves with the attempt's event, or why no attempt was made. */
+  async trigger(trigger: Trigger, commandId?: string): Promise<TriggerOutcome> {
+    const refusal = this.refusal();
+    if (refusal) {
+      this.ignoredPresses += 1;
+      this.o.log.debug({ trigger, refusal, ignoredPresses: this.ignoredPresses }, 'press ignored');
+      const until = this.lockout.lockedOutUntil();
+      return { accepted: false, reason: refusal, lockedOutUntil: until === null ? null : iso(until) };
+    }
+    const attempt = this.attempt(trigger, commandId);
+    this.running = attempt;
+    return { accepted: true, event: await attempt };
+  }
+
+  /** Remote unlock (an authenticated MQTT command): the same capped pulse as a granted attempt. */
+  unlock(reason: string): { ms: number } {
+    if (this.phase === 'stopped') throw new Error('the door is stopped');
+    this.o.log.warn({ reason }, 'remote unlock');
+    return { ms: this.pulseRelay(this.o.settings.door.unlockMs) };
+  }
+
+  status(): StatusEvent {
+    const camera = this.o.camera.status();
+    const info = this.o.verifier.info();
+    const until = this.lockout.lockedOutUntil();
+    return {
+      ts: iso(this.o.clock.now()),
+      mode: this.mode(),
+      relay: this.o.relay.isOn(),
+      camera: { driver: camera.driver, healthy: camera.healthy, fps: camera.fps, lastFrameAgeMs: camera.lastFrameAgeMs },
+      gallery: { identities: info.identities, images: info.images },
+      model: info.model,
+      backend: info.backend,
+      lastAttempt: this.lastAttempt,
+      attemptsToday: this.today.date === iso(this.o.clock.now()).slice(0, 10) ? this.today.attempts : 0,
+      lockedOutUntil: until === null ? null : iso(until),
+    };
+  }
+
+  /** Aborts the current attempt, de-energises everything and waits for events to reach the sinks. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    this.current?.abort(new Error('stopped: the daemon is shutting down'));
+    this.relayOff('stop');
+    for (const timer of [this.resultTimer, this.cooldownTimer, this.lockoutTimer]) timer?.cancel();
+    for (const led of this.ledList()) led.show('off');
+    await this.running?.catch(() => undefined);
+    this.relayOff('stop');
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private refusal(): Refusal | null {
+    if (this.phase === 'stopped') return 'stopped';
+    if (this.lockout.isLockedOut()) return 'locked_out';
+    if (this.phase === 'capturing' || this.phase === 'verifying') return 'busy';
+    if (this.phase === 'cooldown') return 'cooldown';
+    return null;
+  }
+
+  private async attempt(trigger: Trigger, commandId: string | undefined): Promise<AttemptEvent> {
+    const { clock, settings } = this.o;
+    const id = this.o.newId();
+    const startedAt = clock.now();
+    const log = this.o.log.child({ attempt: id });
+    const controller = new AbortController();
+    this.current = controller;
+    const ignoredBefore = this.ignoredPresses;
+    this.setPhase('capturing');
+    this.resultTimer?.cancel();
+    this.o.leds.green?.show('off');
+    this.o.leds.red?.show('off');
+    this.o.leds.busy?.show('on');
+    log.info({ trigger, commandId }, 'attempt started');
+
+    let event: AttemptEvent;
+    let snapshot: Buffer | undefined;
+    let captureMs: number | undefined;
+    try {
+      const frame = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
+        this.o.camera.grab(signal),
+      );
+      captureMs = clock.now() - startedAt;
+      log.debug({ source: frame.source, bytes: frame.data.length, captureMs }, 'frame captured');
+      this.setPhase('verifying');
+      const result = await this.stage('verify', settings.door.verifyTimeoutMs, controller.signal, (signal) =>
+        this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true }),
+      );
+      if (controller.signal.aborted) throw controller.signal.reason;
+      event = this.eventFromResult(id, startedAt, trigger, commandId, captureMs, result);
+      snapshot = result.faceJpeg;
+    } catch (error) {
+      this.relayOff('attempt error');
+      const reason = error instanceof Error ? error.message : String(error);
+      event = this.errorEvent(id, startedAt, trigger, commandId, captureMs, reason);
+    } finally {
+      this.current = null;
+      this.o.leds.busy?.show('off');
+    }
+
+    this.conclude(event, log);
+    log.info(
+      { decision: event.decision, identity: event.identity, reason: event.reason, fraction: event.fraction,
+        timings: event.timings, ignoredPresses: this.ignoredPresses - ignoredBefore },
+      `attempt ${event.decision}`,
+    );
+    this.track(this.o.sink.attempt(event, snapshot));
+    return event;
+  }
+
+  /** Outputs, lockout bookkeeping and the next phase for a finished attempt. */
+  private conclude(event: AttemptEvent, log: Logger): void {
+    const { settings, clock } = this.o;
+    this.lastAttempt = { id: event.id, ts: event.ts, decision: event.decision, identity: event.identity };
+    const date = event.ts.slice(0, 10);
+    this.today = { date, attempts: (this.today.date === date ? this.today.attempts : 0) + 1 };
+    if (this.phase === 'stopped') return;
+
+    if (event.decision === 'granted') {
+      this.lockout.recordGranted();
+      this.lockoutTimer?.cancel();
+      this.pulseRelay(settings.door.unlockMs);
+      this.showResult(this.o.leds.green, 'on');
+    } else {
+      this.relayOff(`attempt ${event.decision}`);
+      this.showResult(this.o.leds.red, event.decision === 'error' ? 'blink-fast' : 'on');
+      if (event.decision === 'denied' && this.lockout.recordDenied()) {
+        log.warn({ lockoutMs: settings.security.lockoutMs }, 'too many denied attempts: locked out');
+        this.lockoutTimer = clock.setTimeout(() => this.publishStatus(false), settings.security.lockoutMs);
+      }
+    }
+    if (settings.door.cooldownMs === 0) {
+      this.setPhase('idle');
+      return;
+    }
+    this.setPhase('cooldown');
+    this.cooldownTimer = clock.setTimeout(() => {
+      if (this.phase === 'cooldown') this.setPhase('idle');
+    }, settings.door.cooldownMs);
+  }
+
+  /** Runs one stage under its own timeout; resolves or rejects as soon as either fires, whatever the work does. */
+  private async stage<T>(name: string, timeoutMs: number, parent: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (parent.aborted) throw parent.reason;
+    const controller = new AbortController();
+    const onParentAbort = () => controller.abort(parent.reason);
+    parent.addEventListener('abort', onParentAbort, { once: true });
+    const timer = this.o.clock.setTimeout(
+      () => controller.abort(new Error(`${name} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+        Promise.resolve()
+          .then(() => work(controller.signal))
+          .then(resolve, (error: unknown) => reject(new Error(`${name} failed: ${errorText(error)}`)));
+      });
+    } finally {
+      timer.cancel();
+      parent.removeEventListener('abort', onParentAbort);
+    }
+  }
+
+  private pulseRelay(requestedMs: number): number {
+    const ms = Math.min(requestedMs, this.o.settings.door.maxUnlockMs);
+    this.relayTimer?.cancel();
+    // Armed before the relay goes on: whatever happens next, the off switch is already scheduled.
+    this.relayTimer = this.o.clock.setTimeout(() => this.relayOff('pulse over'), ms);
+    try {
+      this.o.relay.set(true);
+    } catch (error) {
+      this.relayOff('relay write failed');
+      this.o.log.error({ err: error }, 'could not energise the relay');
+      return 0;
+    }
+    this.o.log.info({ ms }, 'relay pulse');
+    this.publishStatus(true);
+    return ms;
+  }
+
+  private relayOff(why: string): void {
+    this.relayTimer?.cancel();
+    this.relayTimer = null;
+    const wasOn = this.o.relay.isOn();
+    try {
+      this.o.relay.set(false);
+    } catch (error) {
+      this.o.log.error({ err: error, why }, 'could not de-energise the relay');
+    }
+    if (wasOn) {
+      this.o.log.info({ why }, 'relay off');
+      if (this.phase !== 'stopped') this.publishStatus(true);
+    }
+  }
+
+  private showResult(led: Output | null, pattern: LedPattern): void {
+    this.resultTimer?.cancel();
+    led?.show(pattern);
+    this.resultTimer = this.o.clock.setTimeout(() => led?.show('off'), this.o.settings.door.resultMs);
+  }
+
+  private setPhase(phase: Phase): void {
+    if (this.phase === 'stopped') return;
+    this.phase = phase;
+    this.publishStatus(false);
+  }
+
+  /** Publishes a StatusEvent when the mode changed (or always, when forced: relay changes). */
+  private publishStatus(force: boolean): void {
+    const mode = this.mode();
+    if (!force && mode === this.lastMode) return;
+    this.lastMode = mode;
+    let status: StatusEvent;
+    try {
+      status = this.status();
+    } catch (error) {
+      this.o.log.error({ err: error }, 'could not build the status');
+      return;
+    }
+    this.track(this.o.sink.status(status));
+  }
+
+  private track(promise: Promise<void>): void {
+    const tracked = promise.catch((error: unknown) => this.o.log.error({ err: error }, 'event sink failed'));
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  private ledList(): Output[] {
+    return [this.o.leds.green, this.o.leds.red, this.o.leds.busy].filter((led): led is Output => led !== null);
+  }
+
+  private eventFromResult(id: string, startedAt: number, trigger: Trigger, commandId: string | undefined,
+    captureMs: number, result: VerifyResult): AttemptEvent {
+    const { total: _verifyTotal, ...stages } = result.timings;
+    return {
+      id, ts: iso(startedAt), trigger, decision: result.decision, identity: result.identity,
+      fraction: result.fraction, meanScore: result.meanScore, thresholds: result.thresholds,
+      timings: { ...stages, capture: captureMs, total: this.o.clock.now() - startedAt },
+      face: result.face, perIdentity: result.perIdentity, reason: result.reason, commandId,
+    };
+  }
+
+  private errorEvent(id: string, startedAt: number, trigger: Trigger, commandId: string | undefined,
+    captureMs: number | undefined, reason: string): AttemptEvent {
+    return {
+      id, ts: iso(startedAt), trigger, decision: 'error', identity: null, fraction: 0, meanScore: 0,
+      thresholds: null, timings: { capture: captureMs, total: this.o.clock.now() - startedAt },
+      face: null, reason, commandId,
+    };
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
