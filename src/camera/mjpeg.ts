@@ -1,0 +1,278 @@
+/**
+ * Splits a byte stream of concatenated JPEGs (rpicam-vid / ffmpeg `-f mjpeg`, or the body of a multipart
+ * MJPEG stream) into whole frames.
+ *
+ * It walks the JPEG structure instead of searching for the next FFD9: marker segments are skipped by their
+ * length (so an EXIF thumbnail, itself a complete JPEG, cannot end a frame early) and only the entropy-coded
+ * data after SOS is scanned, where 0xFF is always followed by 0x00 (stuffing) or a restart marker. Anything
+ * that does not fit the structure (garbage, a frame cut short, a frame that grows past the size limit) is
+ * dropped and the splitter resynchronises on the next SOI. Partial reads are fine: the state survives
+ * between chunks and no byte is scanned twice.
+ */
+
+const SOI = 0xd8;
+const EOI = 0xd9;
+const SOS = 0xda;
+const TEM = 0x01;
+
+export interface SplitterStats {
+  frames: number;
+  /** Frames abandoned: cut short by a new SOI, malformed, or larger than the limit. */
+  dropped: number;
+  /** Bytes thrown away outside any frame (garbage between frames, dropped partial frames). */
+  discardedBytes: number;
+}
+
+export interface SplitterOptions {
+  /** A frame growing beyond this is dropped and the stream resynchronised (bounds memory). */
+  maxFrameBytes?: number;
+}
+
+export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+type Mode = 'seek-soi' | 'header' | 'scan';
+
+export class JpegFrameSplitter {
+  private readonly maxFrameBytes: number;
+  private pending: Buffer = Buffer.alloc(0);
+  private mode: Mode = 'seek-soi';
+  /** Where the next byte to examine is, relative to `pending` (which always starts at the current SOI). */
+  private cursor = 0;
+  readonly stats: SplitterStats = { frames: 0, dropped: 0, discardedBytes: 0 };
+
+  constructor(
+    private readonly onFrame: (jpeg: Buffer) => void,
+    options: SplitterOptions = {},
+  ) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  }
+
+  /** Feeds the next chunk; calls onFrame for every frame it completes. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.advance();
+  }
+
+  /** Forgets a partial frame, e.g. when the producer restarts mid-frame. */
+  reset(): void {
+    if (this.mode !== 'seek-soi') this.stats.dropped++;
+    this.stats.discardedBytes += this.pending.length;
+    this.pending = Buffer.alloc(0);
+    this.mode = 'seek-soi';
+    this.cursor = 0;
+  }
+
+  private advance(): void {
+    for (;;) {
+      const progressed =
+        this.mode === 'seek-soi' ? this.seekSoi() : this.mode === 'header' ? this.walkHeader() : this.scanEntropy();
+      if (!progressed) break;
+    }
+    if (this.mode !== 'seek-soi' && this.cursor > this.maxFrameBytes) {
+      this.abandonFrame(this.cursor);
+      this.advance();
+    }
+  }
+
+  /** Discards everything before the next SOI; keeps a trailing 0xFF that may start a marker split across chunks. */
+  private seekSoi(): boolean {
+    const buf = this.pending;
+    for (let i = this.cursor; i + 1 < buf.length; i++) {
+      if (buf[i] === 0xff && buf[i + 1] === SOI) {
+        this.discard(i);
+        this.mode = 'header';
+        this.cursor = 2;
+        return true;
+      }
+    }
+    const keep = buf.length > 0 && buf[buf.length - 1] === 0xff ? 1 : 0;
+    this.discard(buf.length - keep);
+    return false;
+  }
+
+  /** Between SOI and SOS: a chain of markers, most with a 2-byte length. */
+  private walkHeader(): boolean {
+    const buf = this.pending;
+    let p = this.cursor;
+    for (;;) {
+      if (p + 1 >= buf.length) break;
+      if (buf[p] !== 0xff) return this.resyncAfterStart();
+      const marker = buf[p + 1]!;
+      if (marker === 0xff) {
+        p++; // fill byte
+        continue;
+      }
+      if (marker === SOI) return this.restartAt(p);
+      if (marker === EOI) return this.resyncAfterStart(); // EOI before any image data: not a frame
+      if (marker === TEM || (marker >= 0xd0 && marker <= 0xd7)) {
+        p += 2;
+        continue;
+      }
+      if (p + 3 >= buf.length) break;
+      const length = buf.readUInt16BE(p + 2);
+      if (length < 2) return this.resyncAfterStart();
+      p += 2 + length;
+      if (marker === SOS) {
+        this.cursor = p;
+        this.mode = 'scan';
+        return true;
+      }
+    }
+    this.cursor = p;
+    return false;
+  }
+
+  /** After SOS: only 0xFF followed by something other than 0x00 / RSTn / fill is a marker. */
+  private scanEntropy(): boolean {
+    const buf = this.pending;
+    let p = this.cursor;
+    while (p + 1 < buf.length) {
+      const at = buf.indexOf(0xff, p);
+      if (at < 0 || at + 1 >= buf.length) {
+        p = at < 0 ? buf.length : at;
+        break;
+      }
+      const next = buf[at + 1]!;
+      if (next === 0x00 || next === 0xff || (next >= 0xd0 && next <= 0xd7)) {
+        p = at + 1;
+        continue;
+      }
+      if (next === EOI) {
+        this.emit(at + 2);
+        return true;
+      }
+      if (next === SOI) return this.restartAt(at);
+      // Another table or scan (progressive JPEG): back to walking markers.
+      this.cursor = at;
+      this.mode = 'header';
+      return true;
+    }
+    this.cursor = p;
+    return false;
+  }
+
+  private emit(end: number): void {
+    // A copy, so the newest frame never pins the larger concatenation buffer it was cut from.
+    this.onFrame(Buffer.from(this.pending.subarray(0, end)));
+    this.stats.frames++;
+    this.pending = this.pending.subarray(end);
+    this.mode = 'seek-soi';
+    this.cursor = 0;
+  }
+
+  /** A new SOI arrived before the current frame ended: the partial frame is dropped. */
+  private restartAt(soiOffset: number): boolean {
+    this.stats.dropped++;
+    this.discard(soiOffset);
+    this.mode = 'header';
+    this.cursor = 2;
+    return true;
+  }
+
+  /** The structure broke: drop this frame and look for an SOI after its start. */
+  private resyncAfterStart(): boolean {
+    this.stats.dropped++;
+    this.discard(1);
+    this.mode = 'seek-soi';
+    this.cursor = 0;
+    return true;
+  }
+
+  private abandonFrame(upTo: number): void {
+    this.stats.dropped++;
+    this.discard(Math.min(upTo, this.pending.length));
+    this.mode = 'seek-soi';
+    this.cursor = 0;
+  }
+
+  private discard(count: number): void {
+    if (count <= 0) return;
+    this.stats.discardedBytes += count;
+    this.pending = this.pending.subarray(count);
+  }
+}
+
+const FPS_WINDOW_MS = 3_000;
+
+/**
+ * The newest frame of a stream and the recent arrival times, shared by every streaming driver.
+ * Older frames are dropped at once: a door wants the picture of now, not a queue.
+ */
+export class FrameStore {
+  private latest: { data: Buffer; capturedAt: number; source: string } | null = null;
+  private arrivals: number[] = [];
+  private startedAt = Date.now();
+  private waiters = new Set<{ resolve: () => void }>();
+  private closedWith: Error | null = null;
+
+  /** @param maxAgeMs a frame older than this is stale; also how long fresh() waits for a new one. */
+  constructor(private readonly maxAgeMs: number) {}
+
+  begin(): void {
+    this.startedAt = Date.now();
+    this.closedWith = null;
+  }
+
+  put(data: Buffer, source: string): void {
+    const now = Date.now();
+    this.latest = { data, capturedAt: now, source };
+    this.arrivals.push(now);
+    this.prune(now);
+    for (const waiter of [...this.waiters]) waiter.resolve();
+  }
+
+  lastFrameAgeMs(): number | null {
+    return this.latest ? Date.now() - this.latest.capturedAt : null;
+  }
+
+  /** Frames per second over the last few seconds (or since start, when shorter); 0 when stalled. */
+  fps(): number {
+    const now = Date.now();
+    this.prune(now);
+    const span = Math.min(FPS_WINDOW_MS, now - this.startedAt);
+    if (span <= 0 || this.arrivals.length === 0) return 0;
+    return Math.round((this.arrivals.length * 1000 * 10) / span) / 10;
+  }
+
+  /** The newest frame if fresh; otherwise waits up to maxAgeMs for the next one, then rejects with makeError. */
+  fresh(signal: AbortSignal | undefined, makeError: (waitedMs: number) => Error): Promise<{ data: Buffer; capturedAt: number; source: string }> {
+    if (this.closedWith) return Promise.reject(this.closedWith);
+    const latest = this.latest;
+    if (latest && Date.now() - latest.capturedAt <= this.maxAgeMs) return Promise.resolve(latest);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const waitStart = Date.now();
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiters.delete(waiter);
+        outcome();
+      };
+      const waiter = {
+        resolve: () => finish(() => (this.closedWith ? reject(this.closedWith) : resolve(this.latest!))),
+      };
+      const onAbort = () => finish(() => reject(abortError(signal!)));
+      const timer = setTimeout(() => finish(() => reject(makeError(Date.now() - waitStart))), this.maxAgeMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Rejects every waiting grab (camera stopping). */
+  close(reason: Error): void {
+    this.closedWith = reason;
+    for (const waiter of [...this.waiters]) waiter.resolve();
+  }
+
+  private prune(now: number): void {
+    const cutoff = now - FPS_WINDOW_MS;
+    let drop = 0;
+    while (drop < this.arrivals.length && this.arrivals[drop]! < cutoff) drop++;
+    if (drop > 0) this.arrivals.splice(0, drop);
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('grab aborted');
+}
