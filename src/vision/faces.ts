@@ -1,0 +1,141 @@
+import type { Settings } from '../config.js';
+import type { Logger } from '../log.js';
+import { tf } from '../siamese/tf.js';
+import type { FaceBox } from '../siamese/types.js';
+import { squareFromBox, squareFromLandmarks, squareToAffine, type Point } from './align.js';
+import { loadFaceApi, type FaceApi } from './faceapi.js';
+import { padImage, warpAffine, type RgbImage } from './image.js';
+
+export interface DetectedFace {
+  /** In original image pixels, clipped to the image. */
+  box: FaceBox;
+  /** 68 points (iBUG order) in original image pixels, or null (fixed crop, or landmarks switched off). */
+  landmarks: Point[] | null;
+}
+
+export interface FaceDetector {
+  readonly name: string;
+  /** All faces found, largest first; [] when none. */
+  detect(img: RgbImage): Promise<DetectedFace[]>;
+}
+
+export type VisionSettings = Settings['vision'];
+
+export interface DetectorOptions {
+  /** Run the 68-landmark net on each face (needed for aligned crops and face-api descriptors). Default true. */
+  landmarks?: boolean;
+  log?: Logger;
+}
+
+/**
+ * Builds the detector named in settings. tiny/ssd need initBackend() to have run (they load face-api nets).
+ */
+export async function createFaceDetector(settings: VisionSettings, options: DetectorOptions = {}): Promise<FaceDetector> {
+  const withLandmarks = options.landmarks ?? true;
+  if (settings.detector === 'fixed') return new FixedCropDetector(settings.fixedCrop);
+  const nets: Array<'tiny' | 'ssd' | 'landmarks'> = [settings.detector === 'ssd' ? 'ssd' : 'tiny'];
+  if (withLandmarks) nets.push('landmarks');
+  const api = await loadFaceApi(nets);
+  const detector = new FaceApiDetector(api, settings, withLandmarks);
+  options.log?.info({ detector: detector.name, padding: settings.padding, landmarks: withLandmarks }, 'face detector ready');
+  return detector;
+}
+
+/** The largest face, or null. */
+export async function findFace(img: RgbImage, detector: FaceDetector): Promise<DetectedFace | null> {
+  const faces = await detector.detect(img);
+  return faces[0] ?? null;
+}
+
+/**
+ * The face as a size x size RGB crop: a square around the face (face-api's descriptor square when landmarks
+ * exist, else the detector box made square), enlarged by `margin` (fraction of the side added on each side,
+ * default 0), rotated so the eyes are level when `align` is set and landmarks exist (default false: face-api's
+ * own crop is unrotated). Parts outside the image are black.
+ */
+export function extractFace(
+  img: RgbImage,
+  face: DetectedFace,
+  size: number,
+  opts: { margin?: number; align?: boolean } = {},
+): RgbImage {
+  const margin = opts.margin ?? 0;
+  const square =
+    face.landmarks && face.landmarks.length === 68
+      ? squareFromLandmarks(face.landmarks, margin, opts.align ?? false)
+      : squareFromBox(face.box, margin);
+  return warpAffine(img, size, size, squareToAffine(square, size));
+}
+
+class FaceApiDetector implements FaceDetector {
+  readonly name: string;
+  private readonly options: InstanceType<FaceApi['TinyFaceDetectorOptions']> | InstanceType<FaceApi['SsdMobilenetv1Options']>;
+
+  constructor(
+    private readonly api: FaceApi,
+    private readonly settings: VisionSettings,
+    private readonly withLandmarks: boolean,
+  ) {
+    const minConfidence = settings.minConfidence;
+    if (settings.detector === 'ssd') {
+      this.options = new api.SsdMobilenetv1Options({ minConfidence });
+      this.name = 'ssd';
+    } else {
+      this.options = new api.TinyFaceDetectorOptions({ inputSize: settings.inputSize, scoreThreshold: minConfidence });
+      this.name = `tiny${settings.inputSize}`;
+    }
+    if (settings.padding > 0) this.name += `+pad${settings.padding}`;
+  }
+
+  async detect(img: RgbImage): Promise<DetectedFace[]> {
+    const pad = this.settings.padding;
+    // Tight crops (the face fills the picture) are often missed; a black border gives the detector context.
+    const input = pad > 0 ? padImage(img, pad) : img;
+    const tensor = tf.tensor3d(input.data, [input.height, input.width, 3], 'int32');
+    try {
+      // face-api's typings carry their own copy of the tf types; the engine is the same one.
+      const source = tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0];
+      const faces: DetectedFace[] = [];
+      if (this.withLandmarks) {
+        const found = await this.api.detectAllFaces(source, this.options).withFaceLandmarks();
+        for (const f of found) {
+          const landmarks = f.landmarks.positions.map((p) => ({ x: p.x - pad, y: p.y - pad }));
+          faces.push({ box: toFaceBox(f.detection.box, f.detection.score, pad, img), landmarks });
+        }
+      } else {
+        const found = await this.api.detectAllFaces(source, this.options);
+        for (const f of found) faces.push({ box: toFaceBox(f.box, f.score, pad, img), landmarks: null });
+      }
+      return faces.filter((f) => f.box.width > 0 && f.box.height > 0).sort((a, b) => area(b.box) - area(a.box));
+    } finally {
+      tensor.dispose();
+    }
+  }
+}
+
+/** The seed tutorial's crop: a fixed square of the frame, clamped into the image. Always "finds" a face. */
+class FixedCropDetector implements FaceDetector {
+  readonly name = 'fixed';
+
+  constructor(private readonly crop: VisionSettings['fixedCrop']) {}
+
+  async detect(img: RgbImage): Promise<DetectedFace[]> {
+    const width = Math.min(this.crop.size, img.width);
+    const height = Math.min(this.crop.size, img.height);
+    const x = Math.max(0, Math.min(this.crop.x, img.width - width));
+    const y = Math.max(0, Math.min(this.crop.y, img.height - height));
+    return [{ box: { x, y, width, height, score: 1 }, landmarks: null }];
+  }
+}
+
+function toFaceBox(box: { x: number; y: number; width: number; height: number }, score: number, pad: number, img: RgbImage): FaceBox {
+  const left = Math.max(0, box.x - pad);
+  const top = Math.max(0, box.y - pad);
+  const right = Math.min(img.width, box.x + box.width - pad);
+  const bottom = Math.min(img.height, box.y + box.height - pad);
+  return { x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top), score };
+}
+
+function area(b: FaceBox): number {
+  return b.width * b.height;
+}

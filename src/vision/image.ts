@@ -1,0 +1,197 @@
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { decodePgm, isPgm, PgmError } from './pgm.js';
+
+/** Decoded picture: 8-bit RGB, interleaved, row-major, no padding. The one image type of facegate. */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A region in pixels; may lie partly or wholly outside the image. */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+/** Decodes JPEG/PNG/WebP/GIF/TIFF (via sharp, EXIF orientation applied) and PGM P5/P2 (own parser) to RGB. */
+export async function decodeImage(buf: Buffer | Uint8Array): Promise<RgbImage> {
+  if (buf.length === 0) throw new ImageDecodeError('image is empty (0 bytes)');
+  if (isPgm(buf)) {
+    try {
+      const grey = decodePgm(buf);
+      return { data: greyToRgb(grey.data), width: grey.width, height: grey.height };
+    } catch (err) {
+      throw new ImageDecodeError(`cannot decode PGM: ${(err as PgmError).message}`);
+    }
+  }
+  const format = sniffFormat(buf);
+  if (!format) throw new ImageDecodeError(`unsupported or corrupt image: unknown signature ${hexPrefix(buf)}`);
+  try {
+    // failOn 'warning' turns truncated JPEGs into errors instead of grey-filled pictures.
+    const { data, info } = await sharp(buf, { failOn: 'warning' })
+      .rotate() // applies EXIF orientation
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const rgb = info.channels === 3 ? data : toRgb(data, info.channels);
+    return { data: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.length), width: info.width, height: info.height };
+  } catch (err) {
+    throw new ImageDecodeError(`cannot decode ${format.toUpperCase()} image: ${(err as Error).message}`);
+  }
+}
+
+/** Reads and decodes an image file; the error names the file. */
+export async function readImage(path: string): Promise<RgbImage> {
+  const buf = await readFile(path);
+  try {
+    return await decodeImage(buf);
+  } catch (err) {
+    if (err instanceof ImageDecodeError) throw new ImageDecodeError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** JPEG of an RgbImage (snapshots, audit, face crops). */
+export async function encodeJpeg(img: RgbImage, quality = 85): Promise<Buffer> {
+  assertImage(img);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .jpeg({ quality, mozjpeg: false })
+    .toBuffer();
+}
+
+/** Adds a black border of `px` pixels on every side. */
+export function padImage(img: RgbImage, px: number): RgbImage {
+  assertImage(img);
+  const pad = Math.max(0, Math.floor(px));
+  if (pad === 0) return img;
+  const width = img.width + 2 * pad;
+  const height = img.height + 2 * pad;
+  const data = new Uint8Array(width * height * 3);
+  const rowBytes = img.width * 3;
+  for (let y = 0; y < img.height; y++) {
+    data.set(img.data.subarray(y * rowBytes, (y + 1) * rowBytes), ((y + pad) * width + pad) * 3);
+  }
+  return { data, width, height };
+}
+
+/**
+ * Cuts `box` out of the image and resizes it to size x size (or size.width x size.height). The box may extend
+ * past the image: the outside is black. Never throws for odd boxes; an empty box gives a black image.
+ */
+export function cropResize(img: RgbImage, box: Region, size: number | { width: number; height: number }): RgbImage {
+  const outW = typeof size === 'number' ? size : size.width;
+  const outH = typeof size === 'number' ? size : size.height;
+  const scaleX = box.width / outW;
+  const scaleY = box.height / outH;
+  // Output pixel (u, v) centre -> source point box.x + (u + 0.5) * scaleX (pixel centres at +0.5).
+  return warpAffine(img, outW, outH, [scaleX, 0, box.x, 0, scaleY, box.y]);
+}
+
+/**
+ * Samples the source at an affine map of each output pixel: source = M * (u + 0.5, v + 0.5, 1) with
+ * M = [a, b, c, d, e, f] (source x = a*u' + b*v' + c, y = d*u' + e*v' + f). Bilinear, with supersampling when
+ * the map shrinks so that a big camera face does not alias down to 100 px. Outside the image is black.
+ */
+export function warpAffine(img: RgbImage, outW: number, outH: number, m: readonly number[]): RgbImage {
+  assertImage(img);
+  const width = Math.max(1, Math.round(outW));
+  const height = Math.max(1, Math.round(outH));
+  const data = new Uint8Array(width * height * 3);
+  const [a = 1, b = 0, c = 0, d = 0, e = 1, f = 0] = m;
+  if (![a, b, c, d, e, f].every(Number.isFinite)) return { data, width, height };
+  const stretch = Math.max(Math.hypot(a, d), Math.hypot(b, e));
+  const samples = Math.min(4, Math.max(1, Math.ceil(stretch - 0.25)));
+  const weight = 1 / (samples * samples);
+  const src = img.data;
+  const sw = img.width;
+  const sh = img.height;
+  const acc = [0, 0, 0];
+  for (let v = 0; v < height; v++) {
+    for (let u = 0; u < width; u++) {
+      acc[0] = acc[1] = acc[2] = 0;
+      for (let sy = 0; sy < samples; sy++) {
+        const vv = v + (sy + 0.5) / samples;
+        for (let sx = 0; sx < samples; sx++) {
+          const uu = u + (sx + 0.5) / samples;
+          // Continuous source coordinate; pixel i covers [i, i+1), so its centre is i + 0.5.
+          const x = a * uu + b * vv + c - 0.5;
+          const y = d * uu + e * vv + f - 0.5;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          const fx = x - x0;
+          const fy = y - y0;
+          for (let ch = 0; ch < 3; ch++) {
+            const p00 = pixel(src, sw, sh, x0, y0, ch);
+            const p10 = pixel(src, sw, sh, x0 + 1, y0, ch);
+            const p01 = pixel(src, sw, sh, x0, y0 + 1, ch);
+            const p11 = pixel(src, sw, sh, x0 + 1, y0 + 1, ch);
+            const top = p00 + (p10 - p00) * fx;
+            const bottom = p01 + (p11 - p01) * fx;
+            acc[ch]! += top + (bottom - top) * fy;
+          }
+        }
+      }
+      const o = (v * width + u) * 3;
+      data[o] = Math.round(acc[0]! * weight);
+      data[o + 1] = Math.round(acc[1]! * weight);
+      data[o + 2] = Math.round(acc[2]! * weight);
+    }
+  }
+  return { data, width, height };
+}
+
+function pixel(src: Uint8Array, w: number, h: number, x: number, y: number, ch: number): number {
+  if (x < 0 || y < 0 || x >= w || y >= h) return 0;
+  return src[(y * w + x) * 3 + ch]!;
+}
+
+function assertImage(img: RgbImage): void {
+  if (!Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1) {
+    throw new RangeError(`bad image size ${img.width}x${img.height}`);
+  }
+  if (img.data.length !== img.width * img.height * 3) {
+    throw new RangeError(`image data has ${img.data.length} bytes, expected ${img.width * img.height * 3} (RGB)`);
+  }
+}
+
+function greyToRgb(grey: Uint8Array): Uint8Array {
+  const rgb = new Uint8Array(grey.length * 3);
+  for (let i = 0; i < grey.length; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = grey[i]!;
+  return rgb;
+}
+
+function toRgb(data: Buffer, channels: number): Uint8Array {
+  const count = data.length / channels;
+  const rgb = new Uint8Array(count * 3);
+  for (let i = 0; i < count; i++) {
+    const s = i * channels;
+    rgb[3 * i] = data[s]!;
+    rgb[3 * i + 1] = data[channels >= 3 ? s + 1 : s]!;
+    rgb[3 * i + 2] = data[channels >= 3 ? s + 2 : s]!;
+  }
+  return rgb;
+}
+
+/** Only these reach sharp; SVG, PDF, HEIC... are refused: the bytes come from cameras and uploads. */
+function sniffFormat(b: Uint8Array): string | null {
+  const ascii = (from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'png';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'GIF8') return 'gif';
+  if (ascii(0, 4) === 'II*\0' || ascii(0, 4) === 'MM\0*') return 'tiff';
+  return null;
+}
+
+function hexPrefix(b: Uint8Array): string {
+  return Buffer.from(b.subarray(0, 8)).toString('hex') || '(none)';
+}
