@@ -1,0 +1,64 @@
+import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
+import type { Logger } from '../log.js';
+
+/**
+ * Hands every event to each sink (MQTT, audit, log). A slow or failing sink never holds up or breaks
+ * the others: each runs on its own and failures are logged here.
+ */
+export class FanOutSink implements EventSink {
+  private readonly sinks: Array<{ name: string; sink: EventSink }> = [];
+
+  constructor(private readonly log: Logger) {}
+
+  add(name: string, sink: EventSink): void {
+    this.sinks.push({ name, sink });
+  }
+
+  remove(sink: EventSink): void {
+    const index = this.sinks.findIndex((s) => s.sink === sink);
+    if (index >= 0) this.sinks.splice(index, 1);
+  }
+
+  names(): string[] {
+    return this.sinks.map((s) => s.name);
+  }
+
+  async attempt(event: AttemptEvent, snapshot?: Buffer): Promise<void> {
+    await this.each((sink) => sink.attempt(event, snapshot), 'attempt');
+  }
+
+  async status(event: StatusEvent): Promise<void> {
+    await this.each((sink) => sink.status(event), 'status');
+  }
+
+  private async each(deliver: (sink: EventSink) => Promise<void>, kind: string): Promise<void> {
+    await Promise.all(
+      this.sinks.map(async ({ name, sink }) => {
+        try {
+          await deliver(sink);
+        } catch (error) {
+          this.log.error({ err: error, sink: name, kind }, 'event sink failed');
+        }
+      }),
+    );
+  }
+}
+
+/**
+ * The pino log as a sink. The door already logs each attempt under its child logger; this adds the
+ * one-line summary operators grep for and each mode change.
+ */
+export function logSink(log: Logger): EventSink {
+  let lastMode: string | null = null;
+  return {
+    async attempt(event) {
+      log.info({ event: 'attempt', attempt: event.id, decision: event.decision, identity: event.identity,
+        trigger: event.trigger, reason: event.reason, totalMs: event.timings.total }, `attempt ${event.id}: ${event.decision}`);
+    },
+    async status(event) {
+      const level = event.mode === lastMode ? 'debug' : 'info';
+      lastMode = event.mode;
+      log[level]({ event: 'status', mode: event.mode, relay: event.relay, lockedOutUntil: event.lockedOutUntil }, `door ${event.mode}`);
+    },
+  };
+}
