@@ -80,8 +80,8 @@ export interface FacePipeline {
 }
 
 export type FileEmbedding =
-  | { file: string; hash: string; kind: 'embedding'; embedding: Float32Array }
-  | { file: string; hash: string; kind: 'no_face' }
+  | { file: string; hash: string; kind: 'embedding'; embedding: Float32Array; cached: boolean }
+  | { file: string; hash: string; kind: 'no_face'; cached: boolean }
   | { file: string; hash: string | null; kind: 'error'; error: string };
 
 export interface EmbedFilesOptions {
@@ -110,7 +110,7 @@ export async function embedFiles(files: string[], pipeline: FacePipeline, cache:
     batch.forEach((p, k) => {
       const embedding = embeddings[k]!;
       cache.set(p.hash, { kind: 'embedding', embedding });
-      results[p.index] = { file: files[p.index]!, hash: p.hash, kind: 'embedding', embedding };
+      results[p.index] = { file: files[p.index]!, hash: p.hash, kind: 'embedding', embedding, cached: false };
     });
     computed += batch.length;
     done += batch.length;
@@ -124,14 +124,15 @@ export async function embedFiles(files: string[], pipeline: FacePipeline, cache:
       hash = sha256(bytes);
       const hit = cache.get(hash);
       if (hit) {
-        results[index] = hit.kind === 'embedding' ? { file, hash, kind: 'embedding', embedding: hit.embedding } : { file, hash, kind: 'no_face' };
+        results[index] = hit.kind === 'embedding' ? { file, hash, kind: 'embedding', embedding: hit.embedding, cached: true } : { file, hash, kind: 'no_face', cached: true };
         done++;
+        if (done % 250 === 0) options.onProgress?.(done, files.length, computed);
         continue;
       }
       const face = await pipeline.faceCrop(bytes);
       if (face === null) {
         cache.set(hash, { kind: 'no_face' });
-        results[index] = { file, hash, kind: 'no_face' };
+        results[index] = { file, hash, kind: 'no_face', cached: false };
         done++;
         computed++;
         continue;
