@@ -1,0 +1,110 @@
+import type { Settings } from '../config.js';
+import type { Topics } from './topics.js';
+
+/**
+ * Home Assistant MQTT discovery: one retained config per entity under
+ * `<prefix>/<component>/<node_id>/<object_id>/config`. Entities that the current settings turn off are
+ * published with an empty retained payload, which tells Home Assistant to remove them (e.g. the lock after
+ * remote unlock is disabled again).
+ */
+export interface DiscoveryMessage {
+  topic: string;
+  /** JSON config, or '' to remove the entity. */
+  payload: string;
+}
+
+/** HA node and object ids allow [a-zA-Z0-9_-] only. */
+export const haNodeId = (deviceId: string) => deviceId.replace(/[^a-zA-Z0-9_-]/g, '_');
+
+export function discoveryMessages(settings: Pick<Settings, 'deviceId' | 'mqtt'>, topics: Topics): DiscoveryMessage[] {
+  const prefix = settings.mqtt.homeAssistant.prefix;
+  const node = haNodeId(settings.deviceId);
+  const device = {
+    identifiers: [`facegate_${node}`],
+    name: `facegate ${settings.deviceId}`,
+    manufacturer: 'facegate',
+    model: 'Siamese face-verification door',
+  };
+  const availability = [{ topic: topics.availability, payload_available: 'online', payload_not_available: 'offline' }];
+  const unlockEnabled = settings.mqtt.unlock.enabled;
+  const entity = (component: string, objectId: string, enabled: boolean, config: Record<string, unknown>): DiscoveryMessage => ({
+    topic: `${prefix}/${component}/${node}/${objectId}/config`,
+    payload: enabled
+      ? JSON.stringify({
+          ...config,
+          unique_id: `facegate_${node}_${objectId}`,
+          object_id: `facegate_${node}_${objectId}`,
+          device,
+          availability,
+          availability_mode: 'all',
+        })
+      : '',
+  });
+  return [
+    entity('event', 'attempt', true, {
+      name: 'Attempt',
+      state_topic: topics.attempt,
+      event_types: ['granted', 'denied', 'no_face', 'error'],
+      // HA's event entity wants {"event_type": ...}; the attempt's other fields become event attributes.
+      value_template:
+        "{{ {'event_type': value_json.decision, 'attempt_id': value_json.id, 'identity': value_json.identity, 'mean_score': value_json.meanScore, 'trigger': value_json.trigger} | tojson }}",
+      icon: 'mdi:face-recognition',
+    }),
+    // With remote unlock on, a lock shows the relay. HA can only send a fixed payload, which cannot carry the
+    // HMAC, so it goes to cmd/unlock/request, which facegate never obeys: a signer you run (docs/mqtt.md)
+    // turns it into a signed cmd/unlock. Without remote unlock the relay is a read-only binary sensor.
+    entity('lock', 'door', unlockEnabled, {
+      name: 'Door',
+      state_topic: topics.state,
+      value_template: "{{ 'UNLOCKED' if value_json.relay else 'LOCKED' }}",
+      command_topic: topics.unlockRequest,
+      payload_unlock: 'UNLOCK',
+      payload_lock: 'LOCK',
+      optimistic: false,
+    }),
+    entity('binary_sensor', 'relay', !unlockEnabled, {
+      name: 'Door relay',
+      state_topic: topics.state,
+      value_template: "{{ 'ON' if value_json.relay else 'OFF' }}",
+      device_class: 'lock',
+    }),
+    entity('sensor', 'last_identity', true, {
+      name: 'Last identity',
+      state_topic: topics.state,
+      value_template: "{{ (value_json.lastAttempt.identity if value_json.lastAttempt else none) or 'none' }}",
+      icon: 'mdi:account-question',
+    }),
+    entity('sensor', 'last_score', true, {
+      name: 'Last score',
+      state_topic: topics.attempt,
+      value_template: '{{ value_json.meanScore | round(3) }}',
+      state_class: 'measurement',
+      icon: 'mdi:gauge',
+    }),
+    entity('sensor', 'attempts_today', true, {
+      name: 'Attempts today',
+      state_topic: topics.state,
+      value_template: '{{ value_json.attemptsToday }}',
+      state_class: 'total_increasing',
+      icon: 'mdi:counter',
+    }),
+    entity('sensor', 'mode', true, {
+      name: 'Mode',
+      state_topic: topics.state,
+      value_template: '{{ value_json.mode }}',
+      device_class: 'enum',
+      options: ['idle', 'busy', 'cooldown', 'locked_out'],
+    }),
+    entity('button', 'verify', true, {
+      name: 'Verify',
+      command_topic: topics.verifyPress,
+      payload_press: 'PRESS',
+      icon: 'mdi:face-recognition',
+    }),
+    entity('image', 'snapshot', settings.mqtt.snapshots, {
+      name: 'Last face',
+      image_topic: topics.snapshot,
+      content_type: 'image/jpeg',
+    }),
+  ];
+}
