@@ -1,0 +1,290 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { tf } from './tf.js';
+import type { LayersModel } from './tf.js';
+import { registerCustomLayers } from './layers.js';
+import { MetadataError, parseMetadata, seedDefaults } from './metadata.js';
+import type { FacegateMetadata } from './metadata.js';
+import { seedSiameseModel, SiameseModel, splitSiamese } from './model.js';
+import { createFaceApiTower } from './towers.js';
+
+type WeightSpec = { name: string; shape: number[]; dtype: string; quantization?: { dtype: string } };
+type ModelJson = {
+  modelTopology?: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  weightsManifest?: Array<{ paths: string[]; weights: WeightSpec[] }>;
+  userDefinedMetadata?: Record<string, unknown>;
+};
+
+export type ModelLoadErrorKind = 'missing' | 'syntax' | 'format' | 'truncated' | 'shape' | 'metadata' | 'unknown-tower';
+
+/** Why a model folder could not be used, always naming the folder or file. */
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+  constructor(
+    message: string,
+    readonly kind: ModelLoadErrorKind,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+type JsonObject = Record<string, unknown>;
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTensorRef = (v: unknown): v is [string, number, number] =>
+  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+
+/** The Keras model config inside a topology: converter output nests it under model_config, tfjs does not. */
+function modelConfigOf(topology: unknown): JsonObject {
+  const config = isObject(topology) && isObject(topology.model_config) ? topology.model_config : topology;
+  if (!isObject(config) || !isObject(config.config)) throw new Error('modelTopology has no model config');
+  return config;
+}
+
+/**
+ * Keras 2 serialises the seed's `L1Dist()(a, b)` call (two positional tensors) as ONE inbound tensor whose
+ * kwargs hold the other: `[["embedding", 1, 0, {"validation_embedding": ["embedding", 2, 0]}]]`. tfjs would
+ * pass that reference on as a plain array, so such tensor kwargs become a second input, the form tfjs layers
+ * take: `[["embedding", 1, 0, {}], ["embedding", 2, 0, {}]]`. Returns a rewritten copy.
+ */
+export function normalizeKerasTopology(topology: unknown): unknown {
+  const copy = structuredClone(topology);
+  const visit = (model: JsonObject): void => {
+    const layers = (model.config as JsonObject).layers;
+    if (!Array.isArray(layers)) return;
+    for (const layer of layers as JsonObject[]) {
+      if (isObject(layer.config) && Array.isArray(layer.config.layers)) visit(layer);
+      if (layer.class_name !== 'L1Dist' || !Array.isArray(layer.inbound_nodes)) continue;
+      layer.inbound_nodes = (layer.inbound_nodes as unknown[][][]).map((node) =>
+        node.flatMap((entry) => {
+          const kwargs = isObject(entry[3]) ? entry[3] : {};
+          const refs = Object.values(kwargs).filter(isTensorRef);
+          if (refs.length === 0) return [entry];
+          const rest = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => !isTensorRef(v)));
+          return [[entry[0], entry[1], entry[2], rest], ...refs.map((ref) => [...ref, {}])];
+        }),
+      );
+    }
+  };
+  visit(modelConfigOf(copy));
+  return copy;
+}
+
+/**
+ * Keras may name the weights of a nested model with the model's name first (`embedding/conv2d/kernel`);
+ * tfjs names them by layer alone (`conv2d/kernel`). Strips such a leading nested-model name.
+ */
+export function stripNestedModelPrefixes<T extends { name: string }>(topology: unknown, specs: T[]): T[] {
+  const layers = (modelConfigOf(topology).config as JsonObject).layers;
+  const nested = new Set(
+    (Array.isArray(layers) ? (layers as JsonObject[]) : [])
+      .filter((l) => ['Functional', 'Model', 'Sequential'].includes(String(l.class_name)))
+      .map((l) => String((l.config as JsonObject | undefined)?.name ?? l.name)),
+  );
+  return specs.map((spec) => {
+    const [first, ...rest] = spec.name.split('/');
+    return first !== undefined && nested.has(first) && rest.length > 0 ? { ...spec, name: rest.join('/') } : spec;
+  });
+}
+
+/** The bytes a weight occupies in a .bin file (quantised weights are stored in their quantised type). */
+function specBytes(spec: WeightSpec, file: string): number {
+  const storedAs = spec.quantization?.dtype ?? spec.dtype;
+  const size = BYTES_PER_ELEMENT[storedAs];
+  if (!size) throw new ModelLoadError(`${file}: weight ${spec.name} has unsupported dtype ${storedAs}`, 'format', file);
+  return spec.shape.reduce((n, d) => n * d, 1) * size;
+}
+
+/** A model folder read into memory and checked, before any tfjs work. */
+export interface ModelFiles {
+  dir: string;
+  json: ModelJson;
+  weightSpecs: WeightSpec[];
+  weightData: ArrayBuffer;
+  /** null when model.json has no facegate metadata (e.g. straight from tensorflowjs_converter). */
+  metadata: FacegateMetadata | null;
+}
+
+async function readOrFail(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(err)})`;
+    throw new ModelLoadError(`${path} ${why}`, 'missing', path);
+  }
+}
+
+export async function readModelFiles(dirArg: string): Promise<ModelFiles> {
+  const dir = resolve(dirArg);
+  const dirStat = await stat(dir).catch(() => null);
+  if (!dirStat?.isDirectory()) throw new ModelLoadError(`model folder ${dir} does not exist`, 'missing', dir);
+  const jsonPath = join(dir, MODEL_JSON);
+  const text = (await readOrFail(jsonPath)).toString('utf8');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (err) {
+    throw new ModelLoadError(`${jsonPath} is not valid JSON: ${(err as Error).message}`, 'syntax', jsonPath);
+  }
+  if (typeof json !== 'object' || json === null || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new ModelLoadError(`${jsonPath} is not a tfjs layers model (needs modelTopology and weightsManifest)`, 'format', jsonPath);
+  }
+  const weightSpecs: WeightSpec[] = [];
+  const chunks: Buffer[] = [];
+  for (const group of json.weightsManifest) {
+    const files = await Promise.all(group.paths.map((p) => readOrFail(join(dir, p))));
+    const expected = group.weights.reduce((n, spec) => n + specBytes(spec, jsonPath), 0);
+    const actual = files.reduce((n, f) => n + f.length, 0);
+    if (actual !== expected) {
+      const name = group.paths.join('+');
+      const kind = actual < expected ? 'truncated' : 'format';
+      throw new ModelLoadError(`${name} has ${actual} bytes, manifest expects ${expected} (${join(dir, name)})`, kind, join(dir, name));
+    }
+    weightSpecs.push(...group.weights);
+    chunks.push(...files);
+  }
+  const all = Buffer.concat(chunks);
+  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  let metadata: FacegateMetadata | null = null;
+  const raw = json.userDefinedMetadata?.facegate;
+  if (raw !== undefined) {
+    try {
+      metadata = parseMetadata(raw);
+    } catch (err) {
+      const kind = err instanceof MetadataError && /tower/.test(err.message) ? 'unknown-tower' : 'metadata';
+      throw new ModelLoadError(`${jsonPath}: ${(err as Error).message}`, kind, jsonPath);
+    }
+  }
+  return { dir, json, weightSpecs, weightData, metadata };
+}
+
+/** Builds the LayersModel of a folder (Keras-converted or facegate-written), weights checked by tfjs. */
+export async function layersModelFromFiles(files: ModelFiles): Promise<LayersModel> {
+  registerCustomLayers();
+  try {
+    const topology = normalizeKerasTopology(files.json.modelTopology);
+    const weightSpecs = stripNestedModelPrefixes(topology, files.weightSpecs);
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: topology as object, weightSpecs: weightSpecs as never, weightData: files.weightData }),
+    );
+  } catch (err) {
+    const message = (err as Error).message;
+    const kind = /shape/i.test(message) ? 'shape' : 'format';
+    throw new ModelLoadError(`${join(files.dir, MODEL_JSON)}: ${message}`, kind, files.dir);
+  }
+}
+
+/** The largest MaxPooling2D window in a topology: 2 means the intended pool, anything larger the seed's. */
+function seedVariantOf(model: LayersModel): 'seed' | 'seed-pool2' {
+  const { tower } = splitSiamese(model);
+  const pools = tower.layers.filter((l) => l.getClassName() === 'MaxPooling2D').map((l) => (l.getConfig().poolSize as number[])[0] ?? 0);
+  return pools.every((p) => p === 2) ? 'seed-pool2' : 'seed';
+}
+
+/**
+ * Loads a model folder as a SiameseModel. Seed towers: the folder holds the whole siamese network (as the seed
+ * saves it). Pretrained towers: the folder holds only the head. A Keras-converted folder without facegate
+ * metadata gets the seed's defaults, with sizes read from the network itself.
+ */
+export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
+  const files = await readModelFiles(dir);
+  const model = await layersModelFromFiles(files);
+  try {
+    if (files.metadata?.tower === 'faceapi-resnet128') {
+      const tower = await createFaceApiTower();
+      return new SiameseModel(tower, model, files.metadata);
+    }
+    let parts: ReturnType<typeof splitSiamese>;
+    try {
+      parts = splitSiamese(model);
+    } catch (err) {
+      throw new ModelLoadError(`${join(files.dir, MODEL_JSON)}: ${(err as Error).message}`, 'format', files.dir);
+    }
+    const inputSize = parts.tower.inputs[0]?.shape[1] ?? 0;
+    const embeddingSize = parts.tower.outputs[0]?.shape[1] ?? 0;
+    const metadata = files.metadata ?? seedDefaults({ tower: seedVariantOf(model), inputSize, embeddingSize });
+    if (metadata.inputSize !== inputSize || metadata.embeddingSize !== embeddingSize) {
+      throw new ModelLoadError(
+        `${files.dir}: metadata says ${metadata.inputSize} px -> ${metadata.embeddingSize}-d, the network is ${inputSize} px -> ${embeddingSize}-d`,
+        'shape',
+        files.dir,
+      );
+    }
+    return seedSiameseModel(model, metadata.tower === 'seed-pool2' ? 'seed-pool2' : 'seed', metadata);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** Serialises a LayersModel into model.json text and one weights buffer, in memory, without tfjs-node. */
+export async function serializeModel(model: LayersModel, metadata: FacegateMetadata): Promise<{ json: string; weights: Buffer }> {
+  let json = '';
+  let weights = Buffer.alloc(0);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData ?? new ArrayBuffer(0);
+      const joined = Array.isArray(data) ? tf.io.CompositeArrayBuffer.join(data) : data;
+      weights = Buffer.from(joined);
+      const modelJson: ModelJson = {
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: [WEIGHTS_BIN], weights: (artifacts.weightSpecs ?? []) as WeightSpec[] }],
+        userDefinedMetadata: { facegate: metadata },
+      };
+      json = JSON.stringify(modelJson);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.length } };
+    }),
+  );
+  return { json, weights };
+}
+
+/**
+ * Writes model.json + weights.bin into a fresh sibling temp folder, then swaps it in with renames, so a
+ * reader sees either the old model or the new one, never half of one.
+ */
+export async function saveLayersModel(dir: string, model: LayersModel, metadata: FacegateMetadata): Promise<void> {
+  const target = resolve(dir);
+  const { json, weights } = await serializeModel(model, metadata);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${tag}`);
+  const old = join(dirname(target), `.${basename(target)}.old-${tag}`);
+  await mkdir(temp, { recursive: true });
+  try {
+    await writeFile(join(temp, WEIGHTS_BIN), weights);
+    await writeFile(join(temp, MODEL_JSON), json);
+    const hadTarget = await stat(target).then(() => true, () => false);
+    if (hadTarget) await rename(target, old);
+    await rename(temp, target);
+    if (hadTarget) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Saves a SiameseModel: the full network for seed towers, the head alone for pretrained ones. */
+export async function saveSiameseModel(dir: string, model: SiameseModel, metadata: Partial<FacegateMetadata> = {}): Promise<void> {
+  await saveLayersModel(dir, model.saveable, { ...model.metadata, ...metadata, created: new Date().toISOString() });
+}
+
+/** sha256 over model.json and the weight files in manifest order: the gallery cache's key for a model. */
+export async function fingerprint(dir: string): Promise<string> {
+  const files = await readModelFiles(dir);
+  const hash = createHash('sha256');
+  hash.update(await readOrFail(join(files.dir, MODEL_JSON)));
+  hash.update(Buffer.from(files.weightData));
+  return hash.digest('hex');
+}

@@ -1,0 +1,219 @@
+import { tf } from './tf.js';
+import type { LayersModel, Tensor } from './tf.js';
+import { L1Dist, l1Dist } from './layers.js';
+import { buildSeedTower, SEED_DIMS, SeedTower } from './towers.js';
+import type { EmbeddingTower, RgbImage, SeedDims, SeedVariant } from './towers.js';
+import type { FacegateMetadata } from './metadata.js';
+
+type Layer = InstanceType<typeof tf.layers.Layer>;
+type Symbolic = ReturnType<typeof tf.input>;
+type Variable = ReturnType<typeof tf.variable>;
+type Scalar = ReturnType<typeof tf.scalar>;
+
+/**
+ * The head: two embeddings -> L1Dist('distance') -> Dense(1, sigmoid)('classification'), the seed's form.
+ * `seed` fixes the Dense initialisation so a trained head is reproducible.
+ */
+export function buildHead(embeddingSize: number, seed = 42): LayersModel {
+  const a = tf.input({ shape: [embeddingSize], name: 'embedding_a' });
+  const b = tf.input({ shape: [embeddingSize], name: 'embedding_b' });
+  const distance = l1Dist().apply([a, b]) as Symbolic;
+  const score = tf.layers
+    .dense({ units: 1, activation: 'sigmoid', name: 'classification', kernelInitializer: tf.initializers.glorotUniform({ seed }) })
+    .apply(distance) as Symbolic;
+  return tf.model({ inputs: [a, b], outputs: score, name: 'head' });
+}
+
+/**
+ * The seed's whole `make_siamese_model()`: input_img and validation_img share one 'embedding' tower, then
+ * L1Dist and the Dense classifier. This is what a converted Keras seed contains and what end-to-end training fits.
+ */
+export function buildSeedSiamese(variant: SeedVariant = 'seed', dims: SeedDims = SEED_DIMS): LayersModel {
+  const embedding = buildSeedTower(variant, dims);
+  const inputImg = tf.input({ shape: [dims.inputSize, dims.inputSize, 3], name: 'input_img' });
+  const validationImg = tf.input({ shape: [dims.inputSize, dims.inputSize, 3], name: 'validation_img' });
+  const distance = l1Dist().apply([embedding.apply(inputImg) as Symbolic, embedding.apply(validationImg) as Symbolic]) as Symbolic;
+  const score = tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'classification' }).apply(distance) as Symbolic;
+  return tf.model({ inputs: [inputImg, validationImg], outputs: score, name: 'SiameseNetwork' });
+}
+
+/** Parts of a full siamese model: the shared tower and the layers after it. */
+export interface SiameseParts {
+  tower: LayersModel;
+  distance: L1Dist;
+  classifier: Layer;
+}
+
+/** Finds the tower, the L1Dist layer and the Dense after it, by role rather than by (Keras-generated) name. */
+export function splitSiamese(full: LayersModel): SiameseParts {
+  const towers = full.layers.filter((layer): layer is LayersModel => layer instanceof tf.LayersModel);
+  const distances = full.layers.filter((layer): layer is L1Dist => layer instanceof L1Dist);
+  const dense = full.layers.filter((layer) => layer.getClassName() === 'Dense');
+  if (towers.length !== 1 || distances.length !== 1 || dense.length !== 1) {
+    throw new Error(
+      `not a seed-shaped siamese model: expected one nested tower, one L1Dist and one Dense, found ${towers.length}, ${distances.length}, ${dense.length}`,
+    );
+  }
+  return { tower: towers[0]!, distance: distances[0]!, classifier: dense[0]! };
+}
+
+/**
+ * A head that reuses the full model's own Dense layer (same variables), so training either updates both and
+ * only the probe has to go through the tower at verify time.
+ */
+export function headFromParts(parts: SiameseParts): LayersModel {
+  const size = parts.tower.outputs[0]?.shape[1];
+  if (typeof size !== 'number') throw new Error('tower output must be a vector');
+  const a = tf.input({ shape: [size], name: 'embedding_a' });
+  const b = tf.input({ shape: [size], name: 'embedding_b' });
+  const score = parts.classifier.apply(parts.distance.apply([a, b])) as Symbolic;
+  return tf.model({ inputs: [a, b], outputs: score, name: 'head' });
+}
+
+export class SiameseModel {
+  constructor(
+    readonly tower: EmbeddingTower,
+    readonly head: LayersModel,
+    readonly metadata: FacegateMetadata,
+    /** The Keras-shaped model for seed towers (what gets saved); absent for pretrained towers. */
+    readonly full: LayersModel | null = null,
+  ) {
+    const headSize = head.inputs[0]?.shape[1];
+    if (headSize !== tower.embeddingSize) {
+      throw new Error(`head takes ${headSize}-d embeddings but the ${tower.id} tower makes ${tower.embeddingSize}-d`);
+    }
+  }
+
+  get embeddingSize(): number {
+    return this.tower.embeddingSize;
+  }
+
+  /** The model that io.ts writes: the whole siamese network for seed towers, only the head otherwise. */
+  get saveable(): LayersModel {
+    return this.full ?? this.head;
+  }
+
+  embed(faces: RgbImage[]): Promise<Float32Array[]> {
+    return this.tower.embed(faces);
+  }
+
+  /** Scores one probe embedding against many references in one batched head call. */
+  scorePairs(probe: Float32Array, refs: Float32Array[]): Float32Array {
+    const size = this.embeddingSize;
+    if (probe.length !== size) throw new Error(`probe embedding has ${probe.length} values, model uses ${size}`);
+    if (refs.length === 0) return new Float32Array(0);
+    const stacked = new Float32Array(refs.length * size);
+    refs.forEach((ref, i) => {
+      if (ref.length !== size) throw new Error(`reference embedding ${i} has ${ref.length} values, model uses ${size}`);
+      stacked.set(ref, i * size);
+    });
+    const scores = tf.tidy(() => {
+      const a = tf.tensor2d(probe, [1, size]).tile([refs.length, 1]);
+      const b = tf.tensor2d(stacked, [refs.length, size]);
+      return this.head.predict([a, b]) as Tensor;
+    });
+    try {
+      return Float32Array.from(scores.dataSync());
+    } finally {
+      scores.dispose();
+    }
+  }
+
+  /** Trains the head in place (see trainHead); for seed models the full model shares these weights. */
+  trainHead(pairs: HeadPair[], options?: TrainHeadOptions): Promise<number[]> {
+    return trainHead(this.head, pairs, options);
+  }
+
+  dispose(): void {
+    // Layers shared between the full model, its tower and the head are reference-counted by tfjs per call,
+    // so model.dispose() would leave some alive; freeing each weight variable once releases all of them.
+    const weights = new Set([...(this.full?.weights ?? []), ...this.head.weights]);
+    for (const weight of weights) weight.dispose();
+    if (!this.full) this.tower.dispose();
+  }
+}
+
+/** A seed-shaped SiameseModel around a full siamese LayersModel (built here or loaded from disk). */
+export function seedSiameseModel(full: LayersModel, variant: SeedVariant, metadata: FacegateMetadata): SiameseModel {
+  const parts = splitSiamese(full);
+  return new SiameseModel(new SeedTower(variant, parts.tower), headFromParts(parts), metadata, full);
+}
+
+export interface HeadPair {
+  a: Float32Array;
+  b: Float32Array;
+  label: 0 | 1;
+}
+
+export interface TrainHeadOptions {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Seeds the batch order; with the head's seeded initialisation the run is reproducible. */
+  seed?: number;
+  onEpoch?: (epoch: number, loss: number) => void;
+}
+
+/** mulberry32: a tiny seeded PRNG, enough for a reproducible shuffle. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Fits only the head's weights on embedding pairs (Adam, binary cross-entropy, as the seed compiles it) and
+ * returns the mean loss of each epoch. The tower is untouched: its embeddings come in precomputed.
+ */
+export async function trainHead(head: LayersModel, pairs: HeadPair[], options: TrainHeadOptions = {}): Promise<number[]> {
+  const { epochs = 50, batchSize = 64, learningRate = 1e-3, seed = 42, onEpoch } = options;
+  const size = head.inputs[0]?.shape[1];
+  if (typeof size !== 'number') throw new Error('head input must be a vector');
+  if (pairs.length === 0) throw new Error('trainHead needs at least one pair');
+  pairs.forEach((pair, i) => {
+    if (pair.a.length !== size || pair.b.length !== size) throw new Error(`pair ${i}: embeddings must have ${size} values`);
+  });
+  const random = seededRandom(seed);
+  const optimizer = tf.train.adam(learningRate);
+  const variables = head.trainableWeights.map((weight) => weight.read() as Variable);
+  const order = pairs.map((_, i) => i);
+  const history: number[] = [];
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        const batch = order.slice(start, start + batchSize).map((i) => pairs[i]!);
+        const a = new Float32Array(batch.length * size);
+        const b = new Float32Array(batch.length * size);
+        batch.forEach((pair, k) => {
+          a.set(pair.a, k * size);
+          b.set(pair.b, k * size);
+        });
+        const labels = Float32Array.from(batch, (pair) => pair.label);
+        const loss = tf.tidy((): Scalar => {
+          const inputs = [tf.tensor2d(a, [batch.length, size]), tf.tensor2d(b, [batch.length, size])];
+          const y = tf.tensor2d(labels, [batch.length, 1]);
+          return optimizer.minimize(() => tf.metrics.binaryCrossentropy(y, head.apply(inputs, { training: true }) as Tensor).mean() as Scalar, true, variables) as Scalar;
+        });
+        lossSum += (loss.dataSync()[0] ?? NaN) * batch.length;
+        loss.dispose();
+      }
+      const meanLoss = lossSum / pairs.length;
+      history.push(meanLoss);
+      onEpoch?.(epoch, meanLoss);
+      await new Promise((resolve) => setImmediate(resolve)); // let timers and signals run between epochs
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return history;
+}
