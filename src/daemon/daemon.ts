@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { createCamera } from '../camera/factory.js';
+import type { Camera } from '../camera/camera.js';
+import { systemClock, type Clock } from '../clock.js';
+import { cameraFolder, galleryDir, type Settings } from '../config.js';
+import type { AttemptEvent, EventSink, Trigger } from '../events.js';
+import { createGpio, type GpioSet } from '../gpio/factory.js';
+import type { Output } from '../gpio/gpio.js';
+import type { Logger } from '../log.js';
+import type { Verifier } from '../siamese/types.js';
+import { Door, type Refusal } from './door.js';
+import { FanOutSink, logSink } from './sinks.js';
+import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
+
+/** What the MQTT bridge calls back into; see src/mqtt/bridge.ts. */
+export interface CommandHandlers {
+  verify(commandId: string): Promise<AttemptEvent>;
+  unlock(commandId: string): Promise<void>;
+  reload(): Promise<void>;
+}
+
+/** An event sink that also owns a connection (the MQTT bridge: close() publishes "offline"). */
+export interface ClosableSink extends EventSink {
+  close(): Promise<void>;
+}
+
+/** Substitutes for tests; the daemon builds the real ones from settings. */
+export interface DaemonDeps {
+  createVerifier?: (settings: Settings, log: Logger) => Promise<Verifier>;
+  startMqtt?: (settings: Settings, log: Logger, handlers: CommandHandlers) => Promise<ClosableSink>;
+  createCamera?: (settings: Settings, log: Logger) => Promise<Camera>;
+  createGpio?: (settings: Settings['gpio'], log: Logger) => Promise<GpioSet>;
+  keyboardInput?: KeyInput;
+  signals?: SignalSource;
+  clock?: Clock;
+}
+
+export interface Daemon {
+  door: Door;
+  /** The door relay, so process-level fail-safes can de-energise it on a crash. */
+  relay: Output;
+  sinks: FanOutSink;
+  /** Camera and model working, daemon not stopping (for the systemd watchdog). */
+  healthy(): boolean;
+  /** Aborts the attempt, relay off, MQTT offline, releases everything. Safe to call more than once. */
+  stop(reason: string): Promise<void>;
+  /** Resolves when someone asked to quit from the keyboard (key q). */
+  quitRequested: Promise<void>;
+}
+
+/** A press that found the door busy, cooling down or locked out: the MQTT reply says which. */
+export class TriggerRefused extends Error {
+  constructor(
+    readonly reason: Refusal,
+    readonly lockedOutUntil: string | null,
+  ) {
+    super(`attempt refused: the door is ${reason.replace('_', ' ')}${lockedOutUntil ? ` until ${lockedOutUntil}` : ''}`);
+    this.name = 'TriggerRefused';
+  }
+}
+
+/** The composition root: builds every adapter from settings, wires them to the door, starts them. */
+export async function startDaemon(settings: Settings, log: Logger, deps: DaemonDeps = {}): Promise<Daemon> {
+  const cleanup: Array<() => Promise<void> | void> = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch((err: unknown) => log.error({ err }, 'cleanup failed'));
+  };
+  try {
+    // GPIO first, so the relay is known to be off before anything slow happens.
+    const gpio = await (deps.createGpio ?? createGpio)(settings.gpio, log);
+    gpio.relay.set(false);
+    cleanup.push(() => gpio.release());
+
+    const sinks = new FanOutSink(log.child({ component: 'sinks' }));
+    sinks.add('log', logSink(log.child({ component: 'events' })));
+
+    const camera = await (deps.createCamera ?? createCamera)(settings, log);
+    await camera.start();
+    cleanup.push(() => camera.stop());
+
+    const verifier = await (deps.createVerifier ?? loadVerifier)(settings, log.child({ component: 'verifier' }));
+    cleanup.push(() => verifier.close());
+
+    const door = new Door({
+      settings, camera, verifier, relay: gpio.relay, leds: gpio.leds, sink: sinks,
+      clock: deps.clock ?? systemClock, log: log.child({ component: 'door' }), newId: randomUUID,
+      wantSnapshot: settings.audit.snapshots || settings.mqtt.snapshots,
+    });
+    cleanup.push(() => door.stop());
+
+    const handlers = commandHandlers(door, verifier, log);
+    let bridge: ClosableSink | null = null;
+    if (settings.mqtt.enabled) {
+      bridge = await (deps.startMqtt ?? loadMqttBridge)(settings, log.child({ component: 'mqtt' }), handlers);
+      sinks.add('mqtt', bridge);
+      const started = bridge;
+      cleanup.push(() => started.close());
+    }
+    door.start();
+
+    // Triggers: every source ends in door.trigger(); the door refuses what it cannot take.
+    const press = (trigger: Trigger) => void door.trigger(trigger);
+    const stopTriggers: StopTrigger[] = [];
+    cleanup.push(() => stopTriggers.forEach((stopTrigger) => stopTrigger()));
+    gpio.button.onPress(() => press('button'));
+    await gpio.button.start();
+    stopTriggers.push(() => void gpio.button.stop());
+    stopTriggers.push(onSignalPress('SIGUSR1', () => press('signal'), deps.signals));
+    let requestQuit!: () => void;
+    const quitRequested = new Promise<void>((resolve) => (requestQuit = resolve));
+    if (settings.keyboard.enabled) {
+      const stopKeys = startKeyboard(deps.keyboardInput ?? process.stdin, { verify: () => press('keyboard'), quit: () => requestQuit() }, log);
+      if (stopKeys) stopTriggers.push(stopKeys);
+    }
+
+    logFirstRunHints(settings, verifier, camera, log);
+    log.info({ camera: settings.camera.driver, gpio: settings.gpio.driver, mqtt: settings.mqtt.enabled, sinks: sinks.names(),
+      pid: process.pid }, 'facegate is running: press the button, send SIGUSR1, or press "v" in this terminal');
+
+    let stopping: Promise<void> | null = null;
+    const stop = (reason: string) => (stopping ??= (async () => {
+      log.info({ reason }, 'stopping');
+      for (const stopTrigger of stopTriggers) stopTrigger();
+      // The door first: it aborts the attempt and de-energises the relay before anything can hang.
+      await door.stop();
+      gpio.relay.set(false);
+      await bridge?.close().catch((err: unknown) => log.error({ err }, 'MQTT bridge did not close cleanly'));
+      await Promise.allSettled([camera.stop(), verifier.close()]);
+      await gpio.release().catch((err: unknown) => log.error({ err }, 'GPIO release failed'));
+      log.info({ relay: gpio.relay.isOn() ? 'on' : 'off' }, 'stopped: relay off');
+    })());
+
+    return {
+      door, relay: gpio.relay, sinks, stop, quitRequested,
+      healthy: () => stopping === null && camera.status().healthy && verifier.info().healthy,
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+function commandHandlers(door: Door, verifier: Verifier, log: Logger): CommandHandlers {
+  return {
+    async verify(commandId) {
+      const outcome = await door.trigger('mqtt', commandId);
+      if (!outcome.accepted) throw new TriggerRefused(outcome.reason, outcome.lockedOutUntil);
+      return outcome.event;
+    },
+    async unlock(commandId) {
+      door.unlock(`mqtt command ${commandId}`);
+    },
+    async reload() {
+      const info = await verifier.reload();
+      log.info(info, 'gallery reloaded');
+    },
+  };
+}
+
+/** Tells a first-time user what to do next, instead of leaving them to wonder why every attempt fails. */
+function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera, log: Logger): void {
+  const info = verifier.info();
+  if (info.identities === 0) {
+    log.warn({ gallery: galleryDir(settings) },
+      'no one is enrolled yet, so every attempt is denied. Enroll someone with ' +
+      '"npx facegate enroll NAME --images DIR" (a folder of their photos) or take the photos with "npx facegate collect"');
+  }
+  if (settings.camera.driver === 'files' && camera.status().lastFrameAgeMs === null) {
+    log.warn({ folder: cameraFolder(settings) },
+      `the folder camera sees nothing yet: copy a photo of a face into ${cameraFolder(settings)} ` +
+      `(the newest image is what the camera sees), then press "v" here or run "kill -USR1 ${process.pid}"`);
+  }
+}
+
+/** The real verifier and MQTT bridge, loaded only when used (they pull in tfjs and mqtt). */
+async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> {
+  const modulePath = '../siamese/verifier.js';
+  const { createVerifier } = (await import(modulePath)) as { createVerifier: (s: Settings, l: Logger) => Promise<Verifier> };
+  return createVerifier(settings, log);
+}
+
+async function loadMqttBridge(settings: Settings, log: Logger, handlers: CommandHandlers): Promise<ClosableSink> {
+  const modulePath = '../mqtt/bridge.js';
+  const { startMqttBridge } = (await import(modulePath)) as {
+    startMqttBridge: (s: Settings, l: Logger, h: CommandHandlers) => Promise<ClosableSink>;
+  };
+  return startMqttBridge(settings, log, handlers);
+}
