@@ -1,0 +1,135 @@
+import { parseArgs } from 'node:util';
+import { loadConfig, type Settings } from '../config.js';
+import { createLogger } from '../log.js';
+import { createCamera } from '../camera/factory.js';
+import { initBackend, type BackendPreference } from '../siamese/backend.js';
+import { createFaceDetector } from '../vision/faces.js';
+import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
+import { PreviewServer } from '../collect/preview.js';
+import { listenForKeys } from '../collect/keys.js';
+
+const USAGE = `usage: facegate collect [--margin F] [--config FILE] [settings flags]
+Collect training images the seed tutorial's way, from the configured camera, in a terminal (SSH is fine):
+  a   save an anchor image    (<paths.data>/anchor/<uuid>.jpg)
+  p   save a positive image   (<paths.data>/positive/<uuid>.jpg)
+  q   quit (also Ctrl-C)
+Each capture is the face found in the newest frame, cropped like verification crops it (250x250 JPEG).
+  --margin F         widen the face square by this fraction on each side (default 0, like the models)
+Live preview: http://<host>:<preview.port>/preview (MJPEG; --preview-port 0 turns it off).
+Settings flags, e.g.: --data-dir DIR --camera v4l2 --detector tiny|ssd|fixed --preview-port 8081
+Then train: facegate train --anchor DIR/anchor --positive DIR/positive --negative ../shared/datasets/lfw-dev --no-detect`;
+
+const OWN_OPTIONS = {
+  margin: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Splits argv into this command's options and the rest, which are settings flags for the config loader. */
+function splitArgs(argv: string[]) {
+  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const rest: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
+      rest.push(token.rawName);
+      if (token.value !== undefined) rest.push(token.value);
+    } else if (token.kind === 'positional') {
+      rest.push(token.value);
+    }
+  }
+  return { values, rest };
+}
+
+/** Raw mode turns off the terminal's newline translation, so every line ends in CR LF. */
+function say(text: string): void {
+  process.stdout.write(`${text.replace(/\n/g, '\r\n')}\r\n`);
+}
+
+function describe(result: CaptureResult, counts: Record<CaptureKind, number>): string {
+  const totals = `[anchor ${counts.anchor}, positive ${counts.positive}]`;
+  if (!result.saved) return `${result.kind}: not saved: ${result.reason} ${totals}`;
+  const b = result.box;
+  const box = `face ${Math.round(b.width)}x${Math.round(b.height)} at (${Math.round(b.x)},${Math.round(b.y)}) score ${b.score.toFixed(2)}`;
+  const quality = `brightness ${result.quality.brightness.toFixed(2)} sharpness ${Math.round(result.quality.sharpness)}`;
+  return `${result.kind} saved ${totals} ${box}, ${quality}${result.hint ? ` (${result.hint})` : ''}\n  ${result.file}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = splitArgs(argv);
+  } catch (error) {
+    console.error(`facegate collect: ${(error as Error).message}\n${USAGE}`);
+    return 64;
+  }
+  const { values, rest } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const margin = typeof values.margin === 'string' ? Number(values.margin) : 0;
+  if (!(margin >= 0 && margin <= 1)) {
+    console.error('facegate collect: --margin must be a number from 0 to 1');
+    return 64;
+  }
+  if (!process.stdin.isTTY) {
+    // Waiting for keys that can never come would hang a script or a systemd unit; say how to use it instead.
+    console.error(`facegate collect: needs an interactive terminal (stdin is not a TTY); run it in a terminal or over "ssh -t".\n\n${USAGE}`);
+    return 2;
+  }
+  const settings: Settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
+  // The screen is the interface: only warnings and errors go to stderr, as JSON lines.
+  const level = settings.log.level === 'info' ? 'warn' : settings.log.level;
+  const log = createLogger({ level, destination: process.stderr });
+
+  if (settings.vision.detector !== 'fixed') await initBackend(settings.model.backend as BackendPreference, log);
+  const detector = await createFaceDetector(settings.vision, { log });
+  const camera = await createCamera(settings, log);
+  await camera.start();
+  const session = new CollectSession({ camera, detector, dataDir: settings.paths.data, margin });
+  await session.open();
+  let lastCapture: CaptureResult | null = null;
+  let preview: PreviewServer | null = null;
+  if (settings.preview.port > 0) {
+    preview = new PreviewServer({ camera, port: settings.preview.port, log, status: () => ({ counts: session.counts, lastCapture }) });
+    try {
+      say(`live preview: ${await preview.start()} (from another machine: use this host's name or address)`);
+    } catch (error) {
+      say(`live preview off: ${(error as Error).message}`);
+      preview = null;
+    }
+  }
+
+  say(`collecting into ${session.folder('anchor')} and ${session.folder('positive')} with the ${detector.name} detector`);
+  say(`keys: a = anchor, p = positive, q = quit   [anchor ${session.counts.anchor}, positive ${session.counts.positive}]`);
+
+  const finished = new Promise<void>((resolve) => {
+    let pending: Promise<void> | null = null;
+    const stopKeys = listenForKeys(process.stdin, (key) => {
+      if (key === 'q' || key === 'quit') {
+        stopKeys();
+        // A capture still being written finishes first: quitting never leaves half a file behind.
+        void (pending ?? Promise.resolve()).then(resolve);
+        return;
+      }
+      const kind: CaptureKind | null = key === 'a' ? 'anchor' : key === 'p' ? 'positive' : null;
+      if (!kind) return;
+      if (pending) return say('(still saving the previous capture)');
+      pending = session
+        .capture(kind)
+        .then((result) => {
+          lastCapture = result;
+          say(describe(result, session.counts));
+        })
+        .catch((error: unknown) => say(`${kind}: failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          pending = null;
+        });
+    });
+  });
+  await finished;
+  await preview?.stop();
+  await camera.stop();
+  say(`done: ${session.counts.anchor} anchor and ${session.counts.positive} positive images in ${settings.paths.data}`);
+  return 0;
+}
