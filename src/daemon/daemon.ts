@@ -3,7 +3,8 @@ import { createCamera } from '../camera/factory.js';
 import type { Camera } from '../camera/camera.js';
 import { systemClock, type Clock } from '../clock.js';
 import { cameraFolder, galleryDir, type Settings } from '../config.js';
-import type { AttemptEvent, EventSink, Trigger } from '../events.js';
+import type { EventSink, Trigger } from '../events.js';
+import type { CommandHandlers } from '../mqtt/bridge.js';
 import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
@@ -11,13 +12,6 @@ import type { Verifier } from '../siamese/types.js';
 import { Door, type Refusal } from './door.js';
 import { FanOutSink, logSink } from './sinks.js';
 import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
-
-/** What the MQTT bridge calls back into; see src/mqtt/bridge.ts. */
-export interface CommandHandlers {
-  verify(commandId: string): Promise<AttemptEvent>;
-  unlock(commandId: string): Promise<void>;
-  reload(): Promise<void>;
-}
 
 /** An event sink that also owns a connection (the MQTT bridge: close() publishes "offline"). */
 export interface ClosableSink extends EventSink {
@@ -48,15 +42,9 @@ export interface Daemon {
   quitRequested: Promise<void>;
 }
 
-/** A press that found the door busy, cooling down or locked out: the MQTT reply says which. */
-export class TriggerRefused extends Error {
-  constructor(
-    readonly reason: Refusal,
-    readonly lockedOutUntil: string | null,
-  ) {
-    super(`attempt refused: the door is ${reason.replace('_', ' ')}${lockedOutUntil ? ` until ${lockedOutUntil}` : ''}`);
-    this.name = 'TriggerRefused';
-  }
+/** Why a press was refused, in words an MQTT reply can carry. */
+export function refusalText(reason: Refusal, lockedOutUntil: string | null): string {
+  return `the door is ${reason.replace('_', ' ')}${lockedOutUntil ? ` until ${lockedOutUntil}` : ''}`;
 }
 
 /** The composition root: builds every adapter from settings, wires them to the door, starts them. */
@@ -140,19 +128,27 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
   }
 }
 
+/** MQTT commands that passed the bridge's checks; refusals are returned (the bridge replies with them). */
 function commandHandlers(door: Door, verifier: Verifier, log: Logger): CommandHandlers {
   return {
     async verify(commandId) {
       const outcome = await door.trigger('mqtt', commandId);
-      if (!outcome.accepted) throw new TriggerRefused(outcome.reason, outcome.lockedOutUntil);
-      return outcome.event;
+      return outcome.accepted ? outcome.event : { refused: refusalText(outcome.reason, outcome.lockedOutUntil) };
     },
     async unlock(commandId) {
+      if (door.getPhase() === 'stopped') return { refused: 'the door is stopping' };
       door.unlock(`mqtt command ${commandId}`);
+      return { ok: true };
     },
     async reload() {
-      const info = await verifier.reload();
-      log.info(info, 'gallery reloaded');
+      try {
+        const info = await verifier.reload();
+        log.info(info, 'gallery reloaded');
+        return { ok: true };
+      } catch (error) {
+        log.error({ err: error }, 'gallery reload failed');
+        return { refused: `reload failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
     },
   };
 }
@@ -180,9 +176,6 @@ async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> 
 }
 
 async function loadMqttBridge(settings: Settings, log: Logger, handlers: CommandHandlers): Promise<ClosableSink> {
-  const modulePath = '../mqtt/bridge.js';
-  const { startMqttBridge } = (await import(modulePath)) as {
-    startMqttBridge: (s: Settings, l: Logger, h: CommandHandlers) => Promise<ClosableSink>;
-  };
+  const { startMqttBridge } = await import('../mqtt/bridge.js');
   return startMqttBridge(settings, log, handlers);
 }

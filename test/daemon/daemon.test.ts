@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { startDaemon, TriggerRefused, type ClosableSink, type CommandHandlers } from '../../src/daemon/daemon.js';
+import { startDaemon, type ClosableSink } from '../../src/daemon/daemon.js';
+import type { CommandHandlers } from '../../src/mqtt/bridge.js';
 import type { AttemptEvent, StatusEvent } from '../../src/events.js';
 import { FakeVerifier, captureLog, flush, result } from './fakes.js';
 
@@ -73,6 +74,7 @@ test('MQTT verify gets the attempt back; a refused one says why; unlock pulses t
   try {
     await writeFile(join(root, 'camera', 'me.jpg'), 'jpeg-bytes');
     const event = await bridge.handlers.verify('cmd-1');
+    assert.ok(!('refused' in event));
     assert.equal(event.decision, 'granted');
     assert.equal(event.commandId, 'cmd-1');
     assert.equal(daemon.relay.isOn(), true);
@@ -81,12 +83,13 @@ test('MQTT verify gets the attempt back; a refused one says why; unlock pulses t
     verifier.verifyImpl = () => new Promise((resolve) => (release = () => resolve(result('denied'))));
     const first = bridge.handlers.verify('cmd-2');
     while (verifier.calls < 2) await flush();
-    await assert.rejects(bridge.handlers.verify('cmd-3'), (error: unknown) => error instanceof TriggerRefused && error.reason === 'busy');
+    assert.deepEqual(await bridge.handlers.verify('cmd-3'), { refused: 'the door is busy' });
     release();
-    assert.equal((await first).decision, 'denied');
+    const denied = await first;
+    assert.ok(!('refused' in denied) && denied.decision === 'denied');
     assert.equal(daemon.relay.isOn(), false, 'a denial ends any pulse still running');
 
-    await bridge.handlers.unlock('cmd-4');
+    assert.deepEqual(await bridge.handlers.unlock('cmd-4'), { ok: true });
     assert.equal(daemon.relay.isOn(), true);
     assert.ok(bridge.statuses.some((s) => s.relay === true));
   } finally {
