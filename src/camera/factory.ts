@@ -9,6 +9,10 @@ export async function createCamera(settings: Settings, log: Logger): Promise<Cam
   switch (settings.camera.driver) {
     case 'files':
       return new FolderCamera(cameraFolder(settings), cameraLog);
+    case 'rpicam':
+      return (await import('./rpicam.js')).createRpicamCamera(settings.camera, cameraLog);
+    case 'v4l2':
+      return (await import('./v4l2.js')).createV4l2Camera(settings.camera, cameraLog);
     default:
       throw new Error(`camera driver "${settings.camera.driver}" is not available in this build`);
   }

@@ -17,6 +17,8 @@ export async function createGpio(settings: Settings['gpio'], log: Logger): Promi
   switch (settings.driver) {
     case 'simulated':
       return simulatedGpio(log.child({ component: 'gpio' }));
+    case 'onoff':
+      return (await import('./onoff.js')).onoffGpio(settings, log.child({ component: 'gpio' }));
     default:
       throw new Error(`GPIO driver "${settings.driver}" is not available in this build`);
   }
