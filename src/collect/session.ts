@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Camera } from '../camera/camera.js';
 import type { FaceBox } from '../siamese/types.js';
 import { isImageFile } from '../siamese/datasets.js';
+import { CROP_MARKER } from '../siamese/cache.js';
 import { findFace, extractFace, type FaceDetector } from '../vision/faces.js';
 import { decodeImage, encodeJpeg, type RgbImage } from '../vision/image.js';
 import { measureQuality, qualityHint, type CropQuality } from './quality.js';
@@ -75,7 +76,7 @@ export class CollectSession {
     // Judged at the seed tower's 100 px input: what the model will see, and a scale where blur thresholds hold
     // whatever the camera's resolution (upscaling a small face to 250 px would always read as blurred).
     const quality = measureQuality(extractFace(image, face, QUALITY_SIZE, { margin: this.margin, align: false }));
-    const file = join(this.folder(kind), `${randomUUID()}.jpg`);
+    const file = join(this.folder(kind), `${randomUUID()}${CROP_MARKER}.jpg`);
     // Quality 95: these crops are training data; re-encoding losses should stay below the augmentation's.
     await writeFile(file, await encodeJpeg(crop, 95), { flag: 'wx' });
     this.counts[kind]++;

@@ -10,8 +10,8 @@ import { listenForKeys } from '../collect/keys.js';
 
 const USAGE = `usage: facegate collect [--margin F] [--config FILE] [settings flags]
 Collect training images the seed tutorial's way, from the configured camera, in a terminal (SSH is fine):
-  a   save an anchor image    (<paths.data>/anchor/<uuid>.jpg)
-  p   save a positive image   (<paths.data>/positive/<uuid>.jpg)
+  a   save an anchor image    (<paths.data>/anchor/<uuid>.crop.jpg)
+  p   save a positive image   (<paths.data>/positive/<uuid>.crop.jpg)
   q   quit (also Ctrl-C)
 Each capture is the face found in the newest frame, cropped like verification crops it (250x250 JPEG).
   --margin F         widen the face square by this fraction on each side (default 0, like the models)

@@ -90,7 +90,7 @@ test('keys a, p, q in a pseudo-terminal save an anchor and a positive crop (fixe
   for (const kind of ['anchor', 'positive']) {
     const files = readdirSync(join(dataDir, kind));
     assert.equal(files.length, 1, `${kind}: ${files}`);
-    assert.match(files[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jpg$/);
+    assert.match(files[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.crop\.jpg$/);
     const meta = await sharp(join(dataDir, kind, files[0]!)).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 250, 250]);
   }
