@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import type { Camera } from '../camera/camera.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../siamese/types.js';
@@ -120,4 +121,94 @@ export function eventLoopProbe(maxDelayMs: number): HealthProbe {
       histogram.disable();
     },
   };
+}
+
+/** Where the relay lives in sysfs, so a thread other than the main one can switch it off. */
+export interface SysfsRelayTarget {
+  /** e.g. /sys/class/gpio/gpio539/value */
+  valuePath: string;
+  /** gpio.relay.activeLow: the relay is energised by a low pin. */
+  activeLow: boolean;
+}
+
+/**
+ * Runs in a worker thread, so it keeps time while the main event loop is blocked. It sleeps on a shared
+ * generation word (Atomics.wait); when an armed deadline passes without a disarm, it writes the relay's OFF
+ * level straight into sysfs (honouring the kernel's active_low inversion, which onoff sets) and counts it.
+ */
+const DEADMAN_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const flags = new Int32Array(workerData.flags);
+const deadline = new Float64Array(workerData.deadline);
+function forceOff() {
+  const target = workerData.target;
+  if (target) {
+    try {
+      let inverted = false;
+      try { inverted = fs.readFileSync(path.join(path.dirname(target.valuePath), 'active_low'), 'utf8').trim() === '1'; } catch {}
+      const offLevel = target.activeLow ? 1 : 0;
+      fs.writeFileSync(target.valuePath, String(inverted ? 1 - offLevel : offLevel));
+    } catch { Atomics.add(flags, 2, 1); }
+  }
+  Atomics.add(flags, 1, 1);
+}
+for (;;) {
+  const generation = Atomics.load(flags, 0);
+  if (generation === -1) break;
+  if (generation === 0) { Atomics.wait(flags, 0, 0); continue; }
+  const remaining = deadline[0] - Date.now();
+  if (remaining > 0) { Atomics.wait(flags, 0, generation, remaining); continue; }
+  if (Atomics.compareExchange(flags, 0, generation, 0) === generation) forceOff();
+}
+`;
+
+/** The last line of the hard cap: holds even when a runaway synchronous job stalls the event loop. */
+export class RelayDeadman {
+  private readonly flags = new Int32Array(new SharedArrayBuffer(3 * 4));
+  private readonly deadline = new Float64Array(new SharedArrayBuffer(8));
+  private readonly worker: Worker;
+  private generation = 0;
+
+  /**
+   * target: the sysfs relay (onoff driver), or null for a simulated relay, where the deadman only records
+   * that it would have fired. graceMs: head start for the ordinary in-loop timer, which is the normal path.
+   */
+  constructor(readonly target: SysfsRelayTarget | null, private readonly graceMs = 250) {
+    this.worker = new Worker(DEADMAN_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { flags: this.flags.buffer, deadline: this.deadline.buffer, target },
+    });
+    this.worker.unref();
+  }
+
+  arm(maxOnMs: number): void {
+    this.deadline[0] = Date.now() + maxOnMs + this.graceMs;
+    this.generation = (this.generation % 1_000_000) + 1;
+    Atomics.store(this.flags, 0, this.generation);
+    Atomics.notify(this.flags, 0);
+  }
+
+  disarm(): void {
+    Atomics.store(this.flags, 0, 0);
+    Atomics.notify(this.flags, 0);
+  }
+
+  /** How many times the deadman had to switch the relay off itself. */
+  forcedCount(): number {
+    return Atomics.load(this.flags, 1);
+  }
+
+  /** How many of those forced writes failed (sysfs gone, permissions). */
+  failedWrites(): number {
+    return Atomics.load(this.flags, 2);
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.flags, 0, -1);
+    Atomics.notify(this.flags, 0);
+    await this.worker.terminate();
+  }
 }

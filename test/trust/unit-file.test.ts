@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CONFIG } from '../../src/config.js';
+import { HARD_EXIT_MS } from '../../src/daemon/failsafe.js';
 import { repoRoot } from '../helpers/datasets.js';
 
 const unitPath = join(repoRoot, 'systemd', 'facegate.service');
@@ -42,7 +43,7 @@ test('the unit is Type=notify with a watchdog and restarts on failure, but not o
   assert.ok(Number(one('RestartSec')) > 0);
   assert.ok(one('RestartPreventExitStatus')?.split(/\s+/).includes(String(EXIT_CONFIG)));
   assert.equal(one('KillSignal'), 'SIGTERM');
-  assert.ok(Number(one('TimeoutStopSec')) > 0);
+  assert.ok(Number(one('TimeoutStopSec')) * 1000 > HARD_EXIT_MS, 'our hard exit must come before systemd\'s SIGKILL');
   assert.equal(one('StateDirectory'), 'facegate');
   assert.equal(one('User'), 'facegate');
 });

@@ -1,0 +1,211 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { EXIT_FATAL, EXIT_STOP_HUNG, Failsafe, GuardedRelay, type ProcessHooks } from '../../src/daemon/failsafe.js';
+import { RelayDeadman } from '../../src/daemon/watchdog.js';
+import { SimulatedOutput } from '../../src/gpio/simulated.js';
+import type { Clock } from '../../src/clock.js';
+import { memoryLogger } from '../audit/helpers.js';
+
+/** A process stand-in: real EventEmitter semantics, exit() recorded instead of ending the test runner. */
+function fakeProcess(): ProcessHooks & EventEmitter & { exits: number[] } {
+  const emitter = new EventEmitter() as EventEmitter & { exits: number[]; exit(code: number): void };
+  emitter.exits = [];
+  emitter.exit = (code: number) => void emitter.exits.push(code);
+  return emitter as ProcessHooks & EventEmitter & { exits: number[] };
+}
+
+function manualClock(start = 0): Clock & { advance(ms: number): void } {
+  let now = start;
+  let timers: Array<{ at: number; fn: () => void; live: boolean }> = [];
+  return {
+    now: () => now,
+    setTimeout(fn, ms) {
+      const timer = { at: now + ms, fn, live: true };
+      timers.push(timer);
+      return { cancel: () => void (timer.live = false) };
+    },
+    advance(ms) {
+      now += ms;
+      const due = timers.filter((t) => t.live && t.at <= now);
+      timers = timers.filter((t) => !due.includes(t));
+      for (const t of due) { t.live = false; t.fn(); }
+    },
+  };
+}
+
+test('install() de-energises the relay before anything else', () => {
+  const { log } = memoryLogger();
+  const relay = new SimulatedOutput('relay', log);
+  relay.set(true);
+  const proc = fakeProcess();
+  const failsafe = new Failsafe({ relay, log, proc }).install();
+  assert.equal(relay.isOn(), false);
+  failsafe.uninstall();
+  assert.equal(proc.listenerCount('SIGTERM'), 0);
+});
+
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  test(`${event}: relay off synchronously, fatal log, non-zero exit`, () => {
+    const { log, lines } = memoryLogger();
+    const relay = new SimulatedOutput('relay', log);
+    const proc = fakeProcess();
+    const failsafe = new Failsafe({ relay, log, proc }).install();
+    relay.set(true);
+    proc.emit(event, new Error('adapter exploded'), event === 'uncaughtException' ? 'uncaughtException' : undefined);
+    assert.equal(relay.isOn(), false);
+    assert.deepEqual(proc.exits, [EXIT_FATAL]);
+    assert.ok(lines.some((l) => l.level === 60 && (l.err as { message?: string })?.message === 'adapter exploded'));
+    failsafe.uninstall();
+  });
+}
+
+test('a relay that throws on the way off is logged; the exit still happens', () => {
+  const { log, lines } = memoryLogger();
+  const proc = fakeProcess();
+  let calls = 0;
+  const failsafe = new Failsafe({ relay: { set: () => { calls++; throw new Error('EIO'); } }, log, proc }).install();
+  proc.emit('uncaughtException', new Error('boom'), 'uncaughtException');
+  assert.ok(calls >= 2);
+  assert.deepEqual(proc.exits, [EXIT_FATAL]);
+  assert.ok(lines.some((l) => String(l.msg).includes('could not de-energise')));
+  failsafe.uninstall();
+});
+
+test('SIGTERM: relay off at once; a graceful stop that hangs is ended by the hard-exit timer, relay off first', async () => {
+  const { log, lines } = memoryLogger();
+  const relay = new SimulatedOutput('relay', log);
+  const proc = fakeProcess();
+  const failsafe = new Failsafe({ relay, log, proc, hardExitMs: 30 }).install();
+  proc.on('SIGTERM', () => { /* the daemon's graceful stop, which never finishes */ });
+  relay.set(true);
+  proc.emit('SIGTERM');
+  assert.equal(relay.isOn(), false, 'off before the graceful stop even starts');
+  assert.deepEqual(proc.exits, []);
+  relay.set(true); // something in the hung stop path re-energises it
+  while (proc.exits.length === 0) await sleep(10);
+  assert.deepEqual(proc.exits, [EXIT_STOP_HUNG]);
+  assert.equal(relay.isOn(), false);
+  assert.ok(lines.some((l) => String(l.msg).includes('graceful stop hung')));
+  failsafe.uninstall();
+});
+
+test('SIGTERM with no graceful handler exits 0 like Node would; a second signal exits at once', () => {
+  const { log } = memoryLogger();
+  const relay = new SimulatedOutput('relay', log);
+  const alone = fakeProcess();
+  const first = new Failsafe({ relay, log, proc: alone }).install();
+  alone.emit('SIGINT');
+  assert.deepEqual(alone.exits, [0]);
+  first.uninstall();
+
+  const proc = fakeProcess();
+  const second = new Failsafe({ relay, log, proc, hardExitMs: 60_000 }).install();
+  proc.on('SIGTERM', () => undefined);
+  proc.emit('SIGTERM');
+  relay.set(true);
+  proc.emit('SIGTERM');
+  assert.equal(relay.isOn(), false);
+  assert.deepEqual(proc.exits, [EXIT_STOP_HUNG]);
+  second.uninstall();
+});
+
+test('the guarded relay enforces the hard cap whoever energised it, and set(false) disarms it', () => {
+  const { log, lines } = memoryLogger();
+  const clock = manualClock();
+  const raw = new SimulatedOutput('relay', log);
+  const relay = new GuardedRelay(raw, { maxOnMs: 1000, log, clock });
+  relay.set(true);
+  clock.advance(999);
+  assert.equal(raw.isOn(), true);
+  clock.advance(1);
+  assert.equal(raw.isOn(), false);
+  assert.ok(lines.some((l) => String(l.msg).includes('hard cap')));
+
+  relay.set(true);
+  relay.set(false);
+  relay.set(true);
+  clock.advance(600);
+  assert.equal(raw.isOn(), true, 're-arming restarts the cap');
+  relay.set(false);
+  clock.advance(5000);
+  assert.equal(raw.isOn(), false);
+});
+
+test('a relay whose energise write fails is switched back off and the error reaches the caller', () => {
+  const { log } = memoryLogger();
+  let level = false;
+  const flaky = { name: 'relay', set(on: boolean) { if (on) throw new Error('EIO'); level = on; }, isOn: () => level, show() {}, async release() {} };
+  const relay = new GuardedRelay(flaky, { maxOnMs: 1000, log, clock: manualClock() });
+  assert.throws(() => relay.set(true), /EIO/);
+  assert.equal(level, false);
+});
+
+/** A sysfs GPIO directory as onoff leaves it for an active-low relay: active_low=1, value = logical level. */
+function sysfsRelay() {
+  const root = mkdtempSync(join(tmpdir(), 'facegate-deadman-'));
+  const dir = join(root, 'gpio539');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'active_low'), '1\n');
+  writeFileSync(join(dir, 'value'), '0\n');
+  const valuePath = join(dir, 'value');
+  let on = false;
+  const output = {
+    name: 'relay',
+    set(next: boolean) { writeFileSync(valuePath, next ? '1' : '0'); on = next; }, // like onoff's writeSync
+    isOn: () => on,
+    show() {},
+    async release() {},
+  };
+  return { root, valuePath, output, read: () => readFileSync(valuePath, 'utf8').trim() };
+}
+
+test('the deadman switches the relay off in sysfs while the event loop is blocked', async () => {
+  const { log, lines } = memoryLogger();
+  const sysfs = sysfsRelay();
+  const deadman = new RelayDeadman({ valuePath: sysfs.valuePath, activeLow: true }, 50);
+  try {
+    const relay = new GuardedRelay(sysfs.output, { maxOnMs: 100, log, deadman });
+    relay.set(true);
+    const energisedAt = Date.now();
+    assert.equal(sysfs.read(), '1');
+    // A runaway synchronous job: no timer on this thread can run until it ends.
+    let offAt: number | null = null;
+    while (Date.now() - energisedAt < 10_000) {
+      if (sysfs.read() === '0') { offAt = Date.now(); break; }
+    }
+    assert.notEqual(offAt, null, 'the relay stayed energised while the event loop was blocked');
+    assert.ok(offAt! - energisedAt >= 100, 'not before the cap');
+    assert.equal(deadman.forcedCount(), 1);
+    assert.equal(relay.isOn(), false, 'the guard learns that the deadman acted');
+    assert.ok(lines.some((l) => String(l.msg).includes('forced off by the deadman')));
+  } finally {
+    await deadman.close();
+    rmSync(sysfs.root, { recursive: true, force: true });
+  }
+});
+
+test('a disarmed deadman does nothing: an ordinary pulse ends by the book', async () => {
+  const { log } = memoryLogger();
+  const sysfs = sysfsRelay();
+  const deadman = new RelayDeadman({ valuePath: sysfs.valuePath, activeLow: true }, 0);
+  try {
+    const relay = new GuardedRelay(sysfs.output, { maxOnMs: 60, log, deadman });
+    relay.set(true);
+    relay.set(false);
+    relay.set(true);
+    await sleep(20);
+    relay.set(false);
+    writeFileSync(sysfs.valuePath, '1'); // if the deadman were still armed, it would flip this back to 0
+    await sleep(200);
+    assert.equal(sysfs.read(), '1');
+    assert.equal(deadman.forcedCount(), 0);
+  } finally {
+    await deadman.close();
+    rmSync(sysfs.root, { recursive: true, force: true });
+  }
+});
