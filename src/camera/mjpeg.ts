@@ -202,7 +202,6 @@ const FPS_WINDOW_MS = 3_000;
 export class FrameStore {
   private latest: { data: Buffer; capturedAt: number; source: string } | null = null;
   private arrivals: number[] = [];
-  private startedAt = Date.now();
   private waiters = new Set<{ resolve: () => void }>();
   private closedWith: Error | null = null;
 
@@ -210,7 +209,6 @@ export class FrameStore {
   constructor(private readonly maxAgeMs: number) {}
 
   begin(): void {
-    this.startedAt = Date.now();
     this.closedWith = null;
   }
 
@@ -226,13 +224,17 @@ export class FrameStore {
     return this.latest ? Date.now() - this.latest.capturedAt : null;
   }
 
-  /** Frames per second over the last few seconds (or since start, when shorter); 0 when stalled. */
+  /**
+   * Frames per second over the last few seconds: the intervals between the frames in the window, measured up
+   * to now, so a stall pulls the figure down at once and it reaches 0 when the window holds under two frames.
+   * Startup time before the first frame does not dilute it.
+   */
   fps(): number {
     const now = Date.now();
     this.prune(now);
-    const span = Math.min(FPS_WINDOW_MS, now - this.startedAt);
-    if (span <= 0 || this.arrivals.length === 0) return 0;
-    return Math.round((this.arrivals.length * 1000 * 10) / span) / 10;
+    const oldest = this.arrivals[0];
+    if (oldest === undefined || this.arrivals.length < 2 || now <= oldest) return 0;
+    return Math.round(((this.arrivals.length - 1) * 1000 * 10) / (now - oldest)) / 10;
   }
 
   /** The newest frame if fresh; otherwise waits up to maxAgeMs for the next one, then rejects with makeError. */

@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { CHECK_GROUPS, formatResult, runChecks, type CheckGroup } from '../doctor/run.js';
+
+const USAGE = `usage: facegate doctor [--json] [--config FILE] [--only camera,gpio,model,gallery,broker] [--camera-seconds N]
+Checks the camera (program found, frames arrive, fps), GPIO (sysfs access, pin numbers), the model, the gallery
+and the MQTT broker; prints one line per check with the fix for each failure. Exit code 1 when any check fails.
+Any setting may follow as a flag, e.g. --camera rpicam --camera-command /usr/bin/rpicam-vid.`;
+
+const OWN_OPTIONS = {
+  json: { type: 'boolean' },
+  config: { type: 'string' },
+  only: { type: 'string' },
+  'camera-seconds': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** This command's own options, and the rest passed on to the config loader as setting flags. */
+function splitArgs(argv: string[]) {
+  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const rest: string[] = [];
+  for (const token of tokens) {
+    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
+      rest.push(token.rawName);
+      if (token.value !== undefined) rest.push(token.value);
+    } else if (token.kind === 'positional') {
+      rest.push(token.value);
+    }
+  }
+  return { values, rest };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, rest } = splitArgs(argv);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const only = typeof values.only === 'string' ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const unknown = only?.filter((g) => !CHECK_GROUPS.includes(g as CheckGroup)) ?? [];
+  const seconds = typeof values['camera-seconds'] === 'string' ? Number(values['camera-seconds']) : 3;
+  if (unknown.length || !(seconds > 0 && seconds <= 60)) {
+    console.error(`facegate doctor: ${unknown.length ? `unknown check ${unknown.join(', ')}` : '--camera-seconds must be 1..60'}\n${USAGE}`);
+    return 64;
+  }
+  const settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
+  const json = values.json === true;
+  // The camera's own restart warnings would interleave with the report; the report says it all.
+  const log = createLogger({ level: 'silent' });
+  const results = await runChecks(settings, {
+    cameraWindowMs: seconds * 1000,
+    log,
+    ...(only ? { only: only as CheckGroup[] } : {}),
+    ...(json ? {} : { onResult: (r) => console.log(formatResult(r)) }),
+  });
+  const ok = results.every((r) => r.status !== 'fail');
+  if (json) console.log(JSON.stringify({ ok, checks: results }, null, 2));
+  else console.log(ok ? '\nall checks passed' : `\n${results.filter((r) => r.status === 'fail').length} check(s) failed`);
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,33 @@
+import { galleryDir, type Settings } from '../config.js';
+import { fail, messageOf, pass, type CheckResult } from './types.js';
+
+/** The model folder loads on the configured backend (loaded lazily: tfjs is heavy). */
+export async function modelCheck(settings: Settings): Promise<CheckResult> {
+  const name = 'model';
+  try {
+    const { initBackend } = await import('../siamese/backend.js');
+    const { loadSiameseModel } = await import('../siamese/io.js');
+    const backend = await initBackend(settings.model.backend as Parameters<typeof initBackend>[0]);
+    const model = await loadSiameseModel(settings.model.dir);
+    const { tower, inputSize, embeddingSize } = model.metadata;
+    model.dispose();
+    return pass(name, `${settings.model.dir}: ${tower}, ${inputSize} px -> ${embeddingSize}-d on ${backend.name}`, { backend: backend.name, tower });
+  } catch (error) {
+    return fail(name, messageOf(error), `train or copy a model into ${settings.model.dir} (facegate train), or set model.dir; model.backend "cpu" always works`);
+  }
+}
+
+/** At least one person is enrolled with at least one image. */
+export async function galleryCheck(settings: Settings): Promise<CheckResult> {
+  const name = 'gallery';
+  const dir = galleryDir(settings);
+  try {
+    const { listPeople } = await import('../siamese/gallery.js');
+    const people = listPeople(dir).filter((p) => p.images.length > 0);
+    const images = people.reduce((sum, p) => sum + p.images.length, 0);
+    if (people.length === 0) return fail(name, `${dir}: nobody enrolled`, 'facegate enroll NAME --images DIR');
+    return pass(name, `${dir}: ${people.length} people, ${images} images`, { people: people.length, images });
+  } catch (error) {
+    return fail(name, messageOf(error), `check ${dir}`);
+  }
+}
