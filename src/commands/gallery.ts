@@ -1,0 +1,38 @@
+import { galleryDir } from '../config.js';
+import { listPeople, removePerson } from '../siamese/gallery.js';
+import { commandSettings, errorMessage, splitArgs } from './verify.js';
+
+const USAGE = `usage: facegate gallery list [--json] | facegate gallery remove NAME   [--gallery DIR] [--config FILE]
+  list     enrolled people and how many verification images each has
+  remove   deletes a person's folder (their cached embeddings are simply never read again)
+  Exit code: 0 done, 1 error (e.g. unknown person), 64 usage.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals, settingsArgs } = splitArgs(argv, { json: { type: 'boolean' } });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [action, ...rest] = positionals;
+  const { settings } = commandSettings(values, settingsArgs);
+  const dir = galleryDir(settings);
+  if (action === 'list' && rest.length === 0) {
+    const people = listPeople(dir).map((p) => ({ name: p.name, images: p.images.length }));
+    if (values.json) console.log(JSON.stringify({ gallery: dir, people }));
+    else if (people.length === 0) console.log(`nobody is enrolled (gallery ${dir}); add someone with facegate enroll NAME --images DIR`);
+    else for (const p of people) console.log(`${p.name}\t${p.images} image(s)`);
+    return 0;
+  }
+  if (action === 'remove' && rest.length === 1) {
+    try {
+      removePerson(dir, rest[0]!);
+    } catch (error) {
+      console.error(`facegate gallery: ${errorMessage(error)}`);
+      return 1;
+    }
+    console.log(`removed ${rest[0]} from ${dir}`);
+    return 0;
+  }
+  console.error(`facegate gallery: ${action ? `cannot "${[action, ...rest].join(' ')}"` : 'say list or remove NAME'}\n${USAGE}`);
+  return 64;
+}
