@@ -1,0 +1,142 @@
+/**
+ * npm run bench [--silent] [-- --runs N --seed-runs N --no-seed-tower]
+ *
+ * One verification against a 50-image gallery (10 LFW people x 5 images), the way facegate does it (probe
+ * embedded once, gallery embeddings cached, one batched head call) versus the seed tutorial's way in the same
+ * process (for each of the 50 verification images: decode and resize probe and reference, embed both, score
+ * the pair: what its verify() does). Medians over runs. The last line printed is one JSON object.
+ * Reported for the shipped default model (face-api ResNet-128 tower) and for the seed's own tower (random
+ * weights: speed does not depend on them).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
+import { EmbeddingCache } from '../src/siamese/cache.js';
+import { listIdentities, type Identity } from '../src/siamese/datasets.js';
+import { writePerson } from '../src/siamese/gallery.js';
+import { loadSiameseModel } from '../src/siamese/io.js';
+import { seedDefaults } from '../src/siamese/metadata.js';
+import { median } from '../src/siamese/metrics.js';
+import { buildSeedSiamese, seedSiameseModel, type SiameseModel } from '../src/siamese/model.js';
+import type { StageTimings } from '../src/siamese/types.js';
+import { resolveThresholds, SiameseVerifier } from '../src/siamese/verifier.js';
+import { createFaceDetector, type FaceDetector } from '../src/vision/faces.js';
+import { cropResize, decodeImage } from '../src/vision/image.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    'seed-runs': { type: 'string', default: '3' },
+    'no-seed-tower': { type: 'boolean', default: false },
+    dataset: { type: 'string', default: process.env.FACEGATE_DATASETS ? join(process.env.FACEGATE_DATASETS, 'lfw-dev') : resolve('../shared/datasets/lfw-dev') },
+  },
+});
+
+const PEOPLE = 10;
+const PER_PERSON = 5;
+
+let identities: Identity[];
+try {
+  identities = listIdentities(args.dataset).filter((i) => i.images.length > PER_PERSON).slice(0, PEOPLE);
+} catch {
+  identities = [];
+}
+if (identities.length < PEOPLE) {
+  const reason = `LFW-dev not found at ${args.dataset} (set FACEGATE_DATASETS): bench skipped`;
+  console.log(reason);
+  console.log(JSON.stringify({ skipped: reason }));
+  process.exit(0);
+}
+
+const settings = loadConfig({ env: {} }).getProperties();
+const log = createLogger({ level: 'warn', pretty: 'never', destination: process.stderr });
+const backend = await initBackend(settings.model.backend as BackendPreference, log);
+const detector = await createFaceDetector(settings.vision, { log });
+const work = mkdtempSync(join(tmpdir(), 'facegate-bench-'));
+const galleryDir = join(work, 'gallery');
+for (const person of identities) {
+  writePerson(galleryDir, person.name, person.images.slice(0, PER_PERSON).map((file) => ({ source: file, bytes: readFileSync(file), isCrop: false })));
+}
+const references = identities.flatMap((p) => p.images.slice(0, PER_PERSON));
+const probe = readFileSync(identities[0]!.images[PER_PERSON]!);
+
+async function benchTower(label: string, model: SiameseModel, runs: number, seedRuns: number) {
+  const cache = new EmbeddingCache(join(work, 'state', 'embeddings'), label, model.embeddingSize);
+  const verifier = new SiameseVerifier(model, detector as FaceDetector, resolveThresholds(settings.model, model), { dir: galleryDir, cache }, backend.name, label);
+  const info = await verifier.reload();
+  if (info.images !== PEOPLE * PER_PERSON) console.error(`${label}: only ${info.images} gallery images have a detectable face`);
+  for (let i = 0; i < 2; i++) await verifier.verify(probe); // warm-up: first calls compile kernels
+  const timings: StageTimings[] = [];
+  let decision = '';
+  for (let i = 0; i < runs; i++) {
+    const result = await verifier.verify(probe);
+    timings.push(result.timings);
+    decision = `${result.decision} ${result.identity ?? ''}`;
+  }
+  const stage = (key: keyof StageTimings) => Number(median(timings.map((t) => t[key])).toFixed(2));
+
+  // The seed's verify(): for every verification image, preprocess input and validation image, predict the pair.
+  const size = model.metadata.inputSize;
+  const preprocess = async (bytes: Buffer) => {
+    const img = await decodeImage(bytes);
+    return cropResize(img, { x: 0, y: 0, width: img.width, height: img.height }, size);
+  };
+  const seedTimes: number[] = [];
+  for (let r = 0; r < seedRuns; r++) {
+    const t0 = performance.now();
+    let detections = 0;
+    for (const ref of references) {
+      const [inputImg, validationImg] = await Promise.all([preprocess(probe), preprocess(readFileSync(ref))]);
+      const [a, b] = await Promise.all([model.embed([inputImg]), model.embed([validationImg])]);
+      if (model.scorePairs(a[0]!, [b[0]!])[0]! > 0.5) detections++;
+    }
+    seedTimes.push(performance.now() - t0);
+    void detections;
+  }
+  await verifier.close();
+  const verifyMs = stage('total');
+  const seedMs = Number(median(seedTimes).toFixed(1));
+  const row = {
+    tower: model.metadata.tower,
+    verify_ms: verifyMs,
+    seed_verify_ms: seedMs,
+    speedup: Number((seedMs / verifyMs).toFixed(1)),
+    stages: { decode: stage('decode'), detect: stage('detect'), embed: stage('embed'), compare: stage('compare'), total: verifyMs },
+    runs,
+    seed_runs: seedRuns,
+    decision,
+  };
+  console.log(`${label}: verify ${verifyMs} ms (decode ${row.stages.decode}, detect ${row.stages.detect}, embed ${row.stages.embed}, compare ${row.stages.compare}); seed way ${seedMs} ms; speedup x${row.speedup}`);
+  return row;
+}
+
+try {
+  const runs = Number(args.runs);
+  const seedRuns = Number(args['seed-runs']);
+  const defaultModel = await loadSiameseModel(settings.model.dir);
+  const main = await benchTower('default', defaultModel, runs, seedRuns);
+  let seedTower = null;
+  if (!args['no-seed-tower']) {
+    const seedModel = seedSiameseModel(buildSeedSiamese('seed'), 'seed', seedDefaults());
+    seedTower = await benchTower('seed', seedModel, Math.max(5, Math.round(runs / 3)), seedRuns);
+  }
+  const rssMb = Math.round(process.memoryUsage().rss / 1e6);
+  console.log(JSON.stringify({
+    verify_ms: main.verify_ms,
+    seed_verify_ms: main.seed_verify_ms,
+    speedup: main.speedup,
+    rss_mb: rssMb,
+    backend: backend.name,
+    stages: main.stages,
+    gallery_images: PEOPLE * PER_PERSON,
+    default_model: main,
+    seed_tower: seedTower,
+  }));
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
