@@ -36,7 +36,7 @@ async function builderWithFixtureWeights(): Promise<LayersModel> {
       : `embedding/${weight.originalName}`;
     const value = byName.get(kerasName);
     assert.ok(value, `fixture has no weight ${kerasName}`);
-    weight.write(tf.tensor(value, weight.shape));
+    weight.write(tf.tensor(value, weight.shape as number[]));
     byName.delete(kerasName);
   }
   assert.equal(byName.size, 0, `fixture weights left unused: ${[...byName.keys()].join(', ')}`);
