@@ -13,6 +13,8 @@ export async function createCamera(settings: Settings, log: Logger): Promise<Cam
       return (await import('./rpicam.js')).createRpicamCamera(settings.camera, cameraLog);
     case 'v4l2':
       return (await import('./v4l2.js')).createV4l2Camera(settings.camera, cameraLog);
+    case 'http':
+      return (await import('./http.js')).createHttpCamera(settings.camera, cameraLog);
     default:
       throw new Error(`camera driver "${settings.camera.driver}" is not available in this build`);
   }
