@@ -11,17 +11,37 @@ type Variable = ReturnType<typeof tf.variable>;
 type Scalar = ReturnType<typeof tf.scalar>;
 
 /**
- * The head: two embeddings -> L1Dist('distance') -> Dense(1, sigmoid)('classification'), the seed's form.
- * `seed` fixes the Dense initialisation so a trained head is reproducible.
+ * Where a head starts. By default the Dense kernel is seeded Glorot-uniform (reproducible). With `l1Threshold`
+ * it starts as score = sigmoid(sharpness * (1 - L1 / l1Threshold)): 0.5 at that L1 distance, near 1 for identical
+ * embeddings. That is a distance threshold already (what face-api users do with Euclidean distance), so training
+ * only refines it, and per-dimension weights can then learn which dimensions matter.
  */
-export function buildHead(embeddingSize: number, seed = 42): LayersModel {
+export interface HeadInit {
+  seed?: number;
+  l1Threshold?: number;
+  sharpness?: number;
+}
+
+/** The head: two embeddings -> L1Dist('distance') -> Dense(1, sigmoid)('classification'), the seed's form. */
+export function buildHead(embeddingSize: number, init: HeadInit = {}): LayersModel {
+  const { seed = 42, l1Threshold, sharpness = 4 } = init;
   const a = tf.input({ shape: [embeddingSize], name: 'embedding_a' });
   const b = tf.input({ shape: [embeddingSize], name: 'embedding_b' });
   const distance = l1Dist().apply([a, b]) as Symbolic;
-  const score = tf.layers
-    .dense({ units: 1, activation: 'sigmoid', name: 'classification', kernelInitializer: tf.initializers.glorotUniform({ seed }) })
-    .apply(distance) as Symbolic;
-  return tf.model({ inputs: [a, b], outputs: score, name: 'head' });
+  const classifier = tf.layers.dense({
+    units: 1,
+    activation: 'sigmoid',
+    name: 'classification',
+    kernelInitializer: tf.initializers.glorotUniform({ seed }),
+  });
+  const head = tf.model({ inputs: [a, b], outputs: classifier.apply(distance) as Symbolic, name: 'head' });
+  if (l1Threshold !== undefined) {
+    if (!(l1Threshold > 0)) throw new Error(`l1Threshold must be > 0, got ${l1Threshold}`);
+    const start = [tf.fill([embeddingSize, 1], -sharpness / l1Threshold), tf.tensor1d([sharpness])];
+    classifier.setWeights(start); // copies the values into the layer's variables
+    tf.dispose(start);
+  }
+  return head;
 }
 
 /**

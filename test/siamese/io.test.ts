@@ -66,7 +66,7 @@ test('save -> load round trip is bit-exact: weights, scores and metadata', async
 test('a pretrained-tower model stores only its head and reloads with the face-api tower', async () => {
   const dir = join(root, 'faceapi');
   const meta = seedDefaults({ tower: 'faceapi-resnet128', inputSize: 150, embeddingSize: 128, preprocessing: 'faceapi' });
-  const model = new SiameseModel(await createFaceApiTower(), buildHead(128, 3), meta);
+  const model = new SiameseModel(await createFaceApiTower(), buildHead(128, { seed: 3 }), meta);
   await saveSiameseModel(dir, model);
   const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
   const layerNames = json.modelTopology.config.layers.map((l: { name: string }) => l.name);
