@@ -225,16 +225,19 @@ export class FrameStore {
   }
 
   /**
-   * Frames per second over the last few seconds: the intervals between the frames in the window, measured up
-   * to now, so a stall pulls the figure down at once and it reaches 0 when the window holds under two frames.
-   * Startup time before the first frame does not dilute it.
+   * Frames per second over the last few seconds, from the intervals between the frames in the window. A wait
+   * longer than one interval since the newest frame counts, so a stall pulls the figure down at once and it
+   * reaches 0 when the window holds under two frames. Start-up time before the first frame does not dilute it.
    */
   fps(): number {
     const now = Date.now();
     this.prune(now);
-    const oldest = this.arrivals[0];
-    if (oldest === undefined || this.arrivals.length < 2 || now <= oldest) return 0;
-    return Math.round(((this.arrivals.length - 1) * 1000 * 10) / (now - oldest)) / 10;
+    const count = this.arrivals.length;
+    if (count < 2) return 0;
+    const span = this.arrivals[count - 1]! - this.arrivals[0]!;
+    // Up to one interval of waiting for the next frame is normal; longer than that is a stall and counts.
+    const elapsed = Math.max(span, now - this.arrivals[0]! - span / (count - 1));
+    return elapsed > 0 ? Math.round(((count - 1) * 1000 * 10) / elapsed) / 10 : 0;
   }
 
   /** The newest frame if fresh; otherwise waits up to maxAgeMs for the next one, then rejects with makeError. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { JpegFrameSplitter } from '../../src/camera/mjpeg.js';
+import { FrameStore, JpegFrameSplitter } from '../../src/camera/mjpeg.js';
 
 /** Deterministic pseudo-random numbers (mulberry32) so a failure can be replayed. */
 function rng(seed: number): () => number {
@@ -118,4 +118,45 @@ test('pure garbage yields nothing and keeps no more than one byte', () => {
   }
   assert.equal(frames.length, 0);
   assert.ok(splitter.stats.discardedBytes >= 49_999);
+});
+
+test('FrameStore: fps from frame intervals, age of the newest frame, 0 fps once stalled', (t) => {
+  t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 });
+  const store = new FrameStore(1000);
+  store.begin();
+  t.mock.timers.tick(1500); // camera start-up: must not dilute the rate
+  for (let i = 0; i < 50; i++) {
+    store.put(Buffer.from([i]), 'test');
+    t.mock.timers.tick(100);
+  }
+  assert.equal(store.fps(), 10); // 100 ms after the newest frame is the normal wait for the next one
+  assert.equal(store.lastFrameAgeMs(), 100);
+  t.mock.timers.tick(1000);
+  assert.equal(store.lastFrameAgeMs(), 1100);
+  assert.ok(store.fps() < 9 && store.fps() > 0, 'a stall pulls the rate down at once');
+  t.mock.timers.tick(3000);
+  assert.equal(store.fps(), 0);
+});
+
+test('FrameStore: fresh() returns a fresh frame at once, waits for the next, and rejects after maxAgeMs', async (t) => {
+  t.mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 5_000_000 });
+  const store = new FrameStore(500);
+  store.begin();
+  store.put(Buffer.from('a'), 'test');
+  assert.equal((await store.fresh(undefined, () => new Error('x'))).data.toString(), 'a');
+  t.mock.timers.tick(600);
+  const waiting = store.fresh(undefined, () => new Error('x'));
+  store.put(Buffer.from('b'), 'test');
+  assert.equal((await waiting).data.toString(), 'b');
+  t.mock.timers.tick(600);
+  const stale = store.fresh(undefined, (waited) => new Error(`no frame, waited ${waited} ms`));
+  t.mock.timers.tick(500);
+  await assert.rejects(stale, /no frame, waited 500 ms/);
+  const aborted = new AbortController();
+  const pending = store.fresh(aborted.signal, () => new Error('x'));
+  aborted.abort(new Error('door gave up'));
+  await assert.rejects(pending, /door gave up/);
+  const closing = store.fresh(undefined, () => new Error('x'));
+  store.close(new Error('camera stopped'));
+  await assert.rejects(closing, /camera stopped/);
 });
