@@ -8,14 +8,14 @@ import { createFaceDetector } from '../vision/faces.js';
 import { commandSettings, errorMessage, splitArgs } from './verify.js';
 
 const USAGE = `usage: facegate evaluate --dataset DIR [--pairs FILE] [--model DIR] [--json] [--pairs-per-class N] [--seed S]
-                         [--enrol-images N] [--plot FILE.png] [--config FILE]
+                         [--enrol-images N] [--plot FILE.png] [--cache-dir DIR] [--config FILE]
   DIR holds identity folders (DIR/<person>/<images>). Pairs: seeded, balanced genuine/impostor pairs
   (--pairs-per-class genuine pairs per person at most, default 10, and as many impostor pairs), or an LFW
   pairs.txt with --pairs. Prints accuracy (10-fold cross-validated threshold, the LFW protocol), precision,
   recall, FAR and FRR at the model's detection threshold, EER, ROC AUC, the threshold reaching FAR <= 0.1 %,
   and the door test: enrol N images (default 5) of everyone with more, probe with their other images and with
   everyone else's, report the FRR at a door FAR <= 0.1 % (gallery_frr).
-  Embeddings are cached in .cache/embeddings, so a second run is fast. Exit code: 0 done, 1 error, 64 usage.`;
+  Embeddings are cached in --cache-dir (default .cache/embeddings), so a second run is fast. Exit code: 0 done, 1 error, 64 usage.`;
 
 function intOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -27,7 +27,7 @@ function intOption(value: unknown, name: string, fallback: number): number {
 export async function run(argv: string[]): Promise<number> {
   const own = {
     dataset: { type: 'string' }, pairs: { type: 'string' }, json: { type: 'boolean' }, 'pairs-per-class': { type: 'string' },
-    seed: { type: 'string' }, 'enrol-images': { type: 'string' }, plot: { type: 'string' },
+    seed: { type: 'string' }, 'enrol-images': { type: 'string' }, plot: { type: 'string' }, 'cache-dir': { type: 'string' },
   } as const;
   const { values, positionals, settingsArgs } = splitArgs(argv, own);
   if (values.help) {
@@ -70,10 +70,11 @@ export async function run(argv: string[]): Promise<number> {
     const thresholds = resolveThresholds(settings.model, model);
     const detector = await createFaceDetector(settings.vision, { log });
     const files = [...new Set([...pairs.flatMap((p) => [p.a, p.b]), ...identities.flatMap((i) => i.images)])];
-    say(`embedding ${files.length} images (cached in .cache/embeddings after the first run)...`);
+    say(`embedding ${files.length} images (cached after the first run)...`);
     let lastReport = 0;
     const embeddings = await embedDataset(model, detector, towerKey(model, modelFingerprint), settings.vision, files, {
       log,
+      ...(typeof values['cache-dir'] === 'string' ? { cacheDir: values['cache-dir'] } : {}),
       onProgress: (done, total) => {
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
