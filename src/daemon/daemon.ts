@@ -79,7 +79,7 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
     const handlers = commandHandlers(door, verifier, log);
     let bridge: ClosableSink | null = null;
     if (settings.mqtt.enabled) {
-      bridge = await (deps.startMqtt ?? loadMqttBridge)(settings, log.child({ component: 'mqtt' }), handlers);
+      bridge = await (deps.startMqtt ?? loadMqttBridge)(settings, log, handlers);
       sinks.add('mqtt', bridge);
       const started = bridge;
       cleanup.push(() => started.close());
