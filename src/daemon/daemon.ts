@@ -170,8 +170,7 @@ function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera
 
 /** The real verifier and MQTT bridge, loaded only when used (they pull in tfjs and mqtt). */
 async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> {
-  const modulePath = '../siamese/verifier.js';
-  const { createVerifier } = (await import(modulePath)) as { createVerifier: (s: Settings, l: Logger) => Promise<Verifier> };
+  const { createVerifier } = await import('../siamese/verifier.js');
   return createVerifier(settings, log);
 }
 
