@@ -148,7 +148,8 @@ test('facegate run with MQTT: online on the availability topic, SIGUSR1 -> attem
   const port = await freePort();
   const url = `mqtt://127.0.0.1:${port}`;
   const { config, cleanup } = setup({ enabled: true, url, embedded: 'always' });
-  const daemon = new Daemon(config);
+  // Secrets in use this time (the bridge logs in with them; unlock is on): still never in the output.
+  const daemon = new Daemon(config, { ...SECRETS, FACEGATE_MQTT_USERNAME: 'door', FACEGATE_MQTT_UNLOCK_ENABLED: 'true' });
   const received: Array<{ topic: string; payload: string }> = [];
   let client: Awaited<ReturnType<typeof connectAsync>> | null = null;
   try {
@@ -188,6 +189,8 @@ test('facegate run with MQTT: online on the availability topic, SIGUSR1 -> attem
     const { code, signal } = await daemon.terminate();
     assert.equal(signal, null);
     assert.equal(code, 0, daemon.stderr);
+    await waitMessage((m) => m.topic === 'facegate/test-door/availability' && m.payload === 'offline', '"offline"');
+    for (const secret of Object.values(SECRETS)) assert.ok(!daemon.stdout.includes(secret) && !daemon.stderr.includes(secret), 'secret leaked');
   } finally {
     if (daemon.lines.every((l) => l.msg !== 'stopped: relay off')) await daemon.terminate(1000);
     await client?.endAsync(true);
