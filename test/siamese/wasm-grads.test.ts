@@ -119,3 +119,60 @@ test('the added kernels free their intermediates', () => {
   convGrads('wasm', [2, 8, 8, 3], [3, 3, 3, 4], 1);
   assert.equal(tf.engine().backend.numDataIds(), before);
 });
+
+const poolCases: Array<{ name: string; x: Shape4; size: [number, number]; strides: [number, number]; pad: 'same' | 'valid' }> = [
+  { name: "the seed's 64x64 window, stride 2, same (first layer shape, few channels)", x: [2, 91, 91, 3], size: [64, 64], strides: [2, 2], pad: 'same' },
+  { name: 'window larger than the image (seed third pool)', x: [3, 17, 17, 4], size: [64, 64], strides: [2, 2], pad: 'same' },
+  { name: 'rectangular window and strides, valid', x: [2, 23, 30, 5], size: [7, 9], strides: [3, 2], pad: 'valid' },
+  { name: 'small 2x2 window (stock forward kernel)', x: [2, 10, 10, 3], size: [2, 2], strides: [2, 2], pad: 'same' },
+];
+
+for (const [index, c] of poolCases.entries()) {
+  test(`max pool and its gradient match the cpu backend: ${c.name}`, () => {
+    registerWasmTrainingKernels();
+    const run = (backend: string) => {
+      tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(randomData(c.x.reduce((a, b) => a * b), 300 + index), c.x);
+        const pooled = tf.maxPool(x, c.size, c.strides, c.pad);
+        const upstream = tf.tensor4d(randomData(pooled.size, 400 + index), pooled.shape as Shape4);
+        const dx = tf.grad((a) => tf.maxPool(a as Tensor4D, c.size, c.strides, c.pad).mul(upstream).sum())(x);
+        return { y: pooled.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array };
+      });
+    };
+    const wasm = run('wasm');
+    const cpu = run('cpu');
+    tf.setBackend('wasm');
+    assert.deepEqual(wasm.y, cpu.y, 'pooled values are exact maxima');
+    assert.ok(relativeError(wasm.dx, cpu.dx) < 1e-6, `gradient differs: ${relativeError(wasm.dx, cpu.dx)}`);
+  });
+}
+
+test('a window of only negative values still passes its gradient on (the stock wasm kernel drops it)', () => {
+  registerWasmTrainingKernels();
+  const run = (backend: string) => {
+    tf.setBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.tensor4d([-3, -1, -2, -4], [1, 2, 2, 1]);
+      return tf.grad((a) => tf.maxPool(a as Tensor4D, [2, 2], [2, 2], 'valid').sum())(x).dataSync() as Float32Array;
+    });
+  };
+  assert.deepEqual(Array.from(run('wasm')), [0, 1, 0, 0]);
+  assert.deepEqual(Array.from(run('cpu')), [0, 1, 0, 0]);
+  tf.setBackend('wasm');
+});
+
+test('ties send the gradient to the first maximum in row-major order, like tfjs', () => {
+  registerWasmTrainingKernels();
+  const run = (backend: string) => {
+    tf.setBackend(backend);
+    return tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from({ length: 2 * 12 * 12 }, (_, i) => (i % 5 === 0 ? 1 : 0)), [1, 12, 12, 2]);
+      return tf.grad((a) => tf.maxPool(a as Tensor4D, [8, 8], [2, 2], 'same').sum())(x).dataSync() as Float32Array;
+    });
+  };
+  const wasm = run('wasm');
+  const cpu = run('cpu');
+  tf.setBackend('wasm');
+  assert.deepEqual(wasm, cpu);
+});
