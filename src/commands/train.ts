@@ -364,8 +364,13 @@ class Progress {
     this.stream.write(`${text}\n`);
   }
 
+  private lastCount = 0;
+
+  /** Reports every 500 items (callers report at uneven steps, e.g. per batch) and at the end. */
   count(what: string, done: number, total: number): void {
-    if (done === total || done % 500 === 0) this.stream.write(`  ${what} ${done}/${total}\n`);
+    if (done !== total && Math.floor(done / 500) === Math.floor(this.lastCount / 500)) return;
+    this.lastCount = done;
+    this.stream.write(`  ${what} ${done}/${total}\n`);
   }
 
   batch(report: BatchReport, epochs: number): void {
