@@ -38,6 +38,8 @@ export class JpegFrameSplitter {
   private mode: Mode = 'seek-soi';
   /** Where the next byte to examine is, relative to `pending` (which always starts at the current SOI). */
   private cursor = 0;
+  /** Whether the current frame has had its (one) SOF header. */
+  private sawSof = false;
   readonly stats: SplitterStats = { frames: 0, dropped: 0, discardedBytes: 0 };
 
   constructor(
@@ -83,6 +85,7 @@ export class JpegFrameSplitter {
         this.discard(i);
         this.mode = 'header';
         this.cursor = 2;
+        this.sawSof = false;
         return true;
       }
     }
@@ -110,10 +113,24 @@ export class JpegFrameSplitter {
         continue;
       }
       if (p + 3 >= buf.length) break;
+      // A length of 0xFFxx is no real segment: it is a marker, i.e. this frame was cut right after a marker.
+      if (buf[p + 2] === 0xff) return buf[p + 3] === SOI ? this.restartAt(p + 2) : this.resyncAfterStart();
       const length = buf.readUInt16BE(p + 2);
       if (length < 2) return this.resyncAfterStart();
+      if (!isAppOrComment(marker)) {
+        // Tables are small: wait until the whole segment is here, and treat a start marker inside it as the
+        // next frame (this frame was cut short). Only APPn/COM may legitimately hold a JPEG (a thumbnail).
+        if (p + 2 + length > buf.length) break;
+        const next = findFrameStart(buf.subarray(p + 2, p + 2 + length)); // from the length bytes on
+        if (next >= 0) return this.restartAt(p + 2 + next);
+      }
+      if (isSof(marker)) {
+        if (this.sawSof) return this.resyncAfterStart(); // two frame headers: a cut frame ran into the next
+        this.sawSof = true;
+      }
       p += 2 + length;
       if (marker === SOS) {
+        if (!this.sawSof) return this.resyncAfterStart();
         this.cursor = p;
         this.mode = 'scan';
         return true;
@@ -167,6 +184,7 @@ export class JpegFrameSplitter {
     this.discard(soiOffset);
     this.mode = 'header';
     this.cursor = 2;
+    this.sawSof = false;
     return true;
   }
 
@@ -191,6 +209,23 @@ export class JpegFrameSplitter {
     this.stats.discardedBytes += count;
     this.pending = this.pending.subarray(count);
   }
+}
+
+/** SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
+function isSof(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+}
+
+function isAppOrComment(marker: number): boolean {
+  return (marker >= 0xe0 && marker <= 0xef) || marker === 0xfe;
+}
+
+/** Offset of FF D8 FF (an SOI followed by a marker) in `bytes`, or -1. */
+function findFrameStart(bytes: Buffer): number {
+  for (let i = bytes.indexOf(0xff); i >= 0 && i + 2 < bytes.length; i = bytes.indexOf(0xff, i + 1)) {
+    if (bytes[i + 1] === SOI && bytes[i + 2] === 0xff) return i;
+  }
+  return -1;
 }
 
 const FPS_WINDOW_MS = 3_000;

@@ -123,8 +123,8 @@ export class ProcessCamera implements Camera {
       const cause = spawnError
         ? describeSpawnError(command, spawnError)
         : `${this.name} exited with ${signal ? `signal ${signal}` : `code ${code}`} after ${ranMs} ms`;
+      if (!this.running) return; // stopped on purpose: not an error
       this.lastError = cause;
-      if (!this.running) return;
       if (ranMs >= STABLE_RUN_MS) this.nextDelayMs = this.options.restartMinMs;
       const delay = this.nextDelayMs;
       this.nextDelayMs = Math.min(this.nextDelayMs * 2, this.options.restartMaxMs);

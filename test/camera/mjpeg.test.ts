@@ -81,6 +81,25 @@ test('a frame cut short by the next SOI is dropped, never emitted', async () => 
   }
 });
 
+test('a frame cut anywhere in its header never fuses with the next frame into a corrupt one', async () => {
+  // Same size and settings, so the two headers have the same shape: the case where skipping a cut segment by
+  // its length lands on a plausible marker inside the next frame.
+  const cut = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 250, g: 10, b: 10 } } }).jpeg().toBuffer();
+  const next = await sharp({ create: { width: 32, height: 24, channels: 3, background: { r: 10, g: 10, b: 250 } } }).jpeg().toBuffer();
+  const headerEnd = next.indexOf(Buffer.from([0xff, 0xda])) + 12;
+  let fused = 0; // frames carrying a prefix of the cut one: allowed only if they decode as the next image
+  for (let k = 3; k < headerEnd; k++) {
+    const { frames, splitter } = collect();
+    splitter.push(Buffer.concat([cut.subarray(0, k), next]));
+    assert.equal(frames.length, 1, `cut at ${k}`);
+    if (frames[0]!.equals(next)) continue;
+    fused++;
+    const { channels } = await sharp(frames[0]!).stats();
+    assert.ok(channels[2]!.mean > 200 && channels[0]!.mean < 50, `cut at ${k}: the frame shows the next image`);
+  }
+  assert.ok(fused < 5, `${fused} fused frames`);
+});
+
 test('an embedded EXIF thumbnail (a whole JPEG inside APP1) does not end the frame early', async () => {
   const thumbnail = await jpeg(16, 16, 9);
   const main = await jpeg(64, 64, 10);

@@ -152,3 +152,16 @@ test('a missing capture program is reported with what to do', async () => {
     await camera.stop();
   }
 });
+
+test('a program that keeps crashing is restarted with exponential backoff up to restartMaxMs', async () => {
+  const { camera, lines } = fakeCamera('crash', { FAKE_CAMERA_AFTER: '1' }, { 'camera.restartMinMs': 50, 'camera.restartMaxMs': 200 });
+  try {
+    await camera.start();
+    await waitFor('four restarts', () => camera.status().restarts >= 4);
+  } finally {
+    await camera.stop();
+  }
+  const delays = lines.map((l) => (JSON.parse(l) as { restartInMs?: number }).restartInMs).filter((d) => d !== undefined);
+  assert.deepEqual(delays.slice(0, 4), [50, 100, 200, 200]);
+  assert.match(camera.status().lastError ?? '', /exited with code 1/);
+});
