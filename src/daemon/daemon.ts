@@ -98,7 +98,11 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
     const quitRequested = new Promise<void>((resolve) => (requestQuit = resolve));
     if (settings.keyboard.enabled) {
       const stopKeys = startKeyboard(deps.keyboardInput ?? process.stdin, { verify: () => press('keyboard'), quit: () => requestQuit() }, log);
-      if (stopKeys) stopTriggers.push(stopKeys);
+      if (stopKeys) {
+        stopTriggers.push(stopKeys);
+        // Even a crash must not leave the user's terminal in raw mode.
+        process.once('exit', stopKeys);
+      }
     }
 
     logFirstRunHints(settings, verifier, camera, log);
