@@ -128,3 +128,31 @@ test('a verifier that cannot load stops startup cleanly: the error surfaces, not
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test('in a terminal, key v is a press and key q asks to quit', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'facegate-daemon-'));
+  const terminal = Object.assign(new EventEmitter(), {
+    isTTY: true, rawModes: [] as boolean[],
+    setRawMode(mode: boolean) { terminal.rawModes.push(mode); }, setEncoding() {}, resume() {}, pause() {},
+  });
+  const settings = loadConfig({ env: {}, overrides: { 'paths.data': root, 'mqtt.enabled': false } }).getProperties();
+  const verifier = new FakeVerifier();
+  const daemon = await startDaemon(settings, captureLog().log, {
+    createVerifier: async () => verifier, keyboardInput: terminal, signals: new EventEmitter() as unknown as NodeJS.Process,
+  });
+  try {
+    await writeFile(join(root, 'camera', 'me.jpg'), 'jpeg-bytes');
+    let quit = false;
+    void daemon.quitRequested.then(() => (quit = true));
+    terminal.emit('data', 'v');
+    while (verifier.calls === 0) await flush();
+    terminal.emit('data', 'q');
+    await daemon.quitRequested;
+    assert.equal(quit, true);
+    assert.deepEqual(terminal.rawModes, [true]);
+  } finally {
+    await daemon.stop('test over');
+    await rm(root, { recursive: true, force: true });
+  }
+  assert.deepEqual(terminal.rawModes, [true, false], 'stop leaves raw mode');
+});
