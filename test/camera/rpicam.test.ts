@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -8,7 +9,7 @@ import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import type { Frame } from '../../src/camera/camera.js';
-import { ProcessCamera } from '../../src/camera/process.js';
+import { ProcessCamera, terminate } from '../../src/camera/process.js';
 import { createRpicamCamera, resolveRpicamCommand, rpicamArgs } from '../../src/camera/rpicam.js';
 import { repoRoot } from '../helpers/datasets.js';
 
@@ -164,4 +165,42 @@ test('a program that keeps crashing is restarted with exponential backoff up to 
   const delays = lines.map((l) => (JSON.parse(l) as { restartInMs?: number }).restartInMs).filter((d) => d !== undefined);
   assert.deepEqual(delays.slice(0, 4), [50, 100, 200, 200]);
   assert.match(camera.status().lastError ?? '', /exited with code 1/);
+});
+
+test('frames from a folder of JPEGs arrive byte for byte', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-frames-'));
+  const originals: Buffer[] = [];
+  for (const seed of [1, 2]) {
+    const pixels = Buffer.alloc(160 * 120 * 3, 0);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * seed * 2654435761) >>> 24;
+    const jpeg = await sharp(pixels, { raw: { width: 160, height: 120, channels: 3 } }).jpeg().toBuffer();
+    writeFileSync(join(dir, `${seed}.jpg`), jpeg);
+    originals.push(jpeg);
+  }
+  const { camera, delivered } = fakeCamera('normal', { FAKE_CAMERA_FRAMES: dir });
+  try {
+    await camera.start();
+    await waitFor('4 frames', () => delivered.length >= 4);
+  } finally {
+    await camera.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const frame of delivered) assert.ok(originals.some((o) => o.equals(frame.data)));
+});
+
+test('rpicam-vid is preferred on PATH, libcamera-vid (Bullseye) is the fallback', (t) => {
+  const bin = mkdtempSync(join(tmpdir(), 'facegate-path-'));
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  const auto = cameraSettings({ 'camera.command': null });
+  symlinkSync(FAKE, join(bin, 'libcamera-vid'));
+  assert.equal(resolveRpicamCommand(auto, `/nonexistent:${bin}`), join(bin, 'libcamera-vid'));
+  symlinkSync(FAKE, join(bin, 'rpicam-vid'));
+  assert.equal(resolveRpicamCommand(auto, `/nonexistent:${bin}`), join(bin, 'rpicam-vid'));
+});
+
+test('stop escalates to SIGKILL when the program ignores SIGTERM', async () => {
+  const child = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((r) => child.stdout!.once('data', r));
+  await terminate(child, 200);
+  assert.equal(child.signalCode, 'SIGKILL');
 });
