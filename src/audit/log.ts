@@ -1,5 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Settings } from '../config.js';
 import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
 import type { Logger } from '../log.js';
 import { auditDir, dayFileName, snapshotDirName, snapshotFileName, utcDay } from './files.js';
@@ -125,4 +126,17 @@ async function syncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** The daemon's audit sink from settings, started (folder made, retention applied), or null when audit.enabled is off. */
+export async function openAuditLog(settings: Pick<Settings, 'paths' | 'audit'>, log: Logger): Promise<AuditLog | null> {
+  if (!settings.audit.enabled) return null;
+  const audit = new AuditLog({
+    stateDir: settings.paths.state,
+    snapshots: settings.audit.snapshots,
+    retention: { retentionDays: settings.audit.retentionDays, maxBytes: settings.audit.maxBytes },
+    log: log.child({ component: 'audit' }),
+  });
+  await audit.start();
+  return audit;
 }

@@ -1,4 +1,5 @@
 import { startDaemon } from '../daemon/daemon.js';
+import { superviseDaemon } from '../daemon/systemd.js';
 import { createLogger } from '../log.js';
 import { configFromArgv } from './config.js';
 
@@ -10,6 +11,8 @@ export async function run(argv: string[]): Promise<number> {
   const settings = configFromArgv(argv).getProperties();
   const log = createLogger({ level: settings.log.level, pretty: settings.log.pretty as 'auto' | 'always' | 'never' });
   const daemon = await startDaemon(settings, log);
+  // Crash/signal fail-safes, READY=1 and the health-gated watchdog (src/daemon/systemd.ts).
+  const supervision = await superviseDaemon(settings, log, daemon);
 
   const reason = await new Promise<string>((resolve) => {
     process.on('SIGTERM', () => resolve('SIGTERM'));
@@ -23,6 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     process.exit(0);
   }, HARD_EXIT_MS);
   backstop.unref();
+  void supervision.stopping();
   try {
     await daemon.stop(reason);
   } catch (error) {

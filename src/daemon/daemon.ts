@@ -9,7 +9,9 @@ import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../siamese/types.js';
+import { openAuditLog } from '../audit/log.js';
 import { Door, type Refusal } from './door.js';
+import { guardDoorRelay } from './failsafe.js';
 import { FanOutSink, logSink } from './sinks.js';
 import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
 
@@ -58,9 +60,18 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
     const gpio = await (deps.createGpio ?? createGpio)(settings.gpio, log);
     gpio.relay.set(false);
     cleanup.push(() => gpio.release());
+    // Every pulse capped at door.maxUnlockMs, enforced off-thread too when the event loop is stuck (failsafe.ts).
+    const guard = guardDoorRelay(gpio.relay, settings, log);
+    gpio.relay = guard.relay;
+    cleanup.push(() => guard.close());
 
     const sinks = new FanOutSink(log.child({ component: 'sinks' }));
     sinks.add('log', logSink(log.child({ component: 'events' })));
+    const audit = await openAuditLog(settings, log);
+    if (audit) {
+      sinks.add('audit', audit);
+      cleanup.push(() => audit.close());
+    }
 
     const camera = await (deps.createCamera ?? createCamera)(settings, log);
     await camera.start();
@@ -119,6 +130,7 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
       await bridge?.close().catch((err: unknown) => log.error({ err }, 'MQTT bridge did not close cleanly'));
       await Promise.allSettled([camera.stop(), verifier.close()]);
       await gpio.release().catch((err: unknown) => log.error({ err }, 'GPIO release failed'));
+      await Promise.allSettled([audit?.close(), guard.close()]);
       log.info({ relay: gpio.relay.isOn() ? 'on' : 'off' }, 'stopped: relay off');
     })());
 

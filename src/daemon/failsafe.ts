@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
+import type { Settings } from '../config.js';
 import type { LedPattern, Output } from '../gpio/gpio.js';
+import { resolvePins } from '../gpio/pins.js';
 import type { Logger } from '../log.js';
-import type { RelayDeadman } from './watchdog.js';
+import { RelayDeadman, type SysfsRelayTarget } from './watchdog.js';
 
 /** Exit code after a crash (sysexits EX_SOFTWARE): non-zero, so Restart=on-failure brings the daemon back. */
 export const EXIT_FATAL = 70;
@@ -187,4 +190,25 @@ export class GuardedRelay implements Output {
     this.set(false);
     await this.relay.release();
   }
+}
+
+/**
+ * The door relay with its hard cap (door.maxUnlockMs) and, on real pins, the off-thread deadman that can write
+ * the OFF level to sysfs itself. The daemon calls this right after the GPIO is opened.
+ */
+export function guardDoorRelay(
+  relay: Output,
+  settings: Pick<Settings, 'gpio' | 'door'>,
+  log: Logger,
+): { relay: GuardedRelay; close(): Promise<void> } {
+  let target: SysfsRelayTarget | null = null;
+  if (settings.gpio.driver === 'onoff' && settings.gpio.relay.pin !== null) {
+    const { numbers } = resolvePins(settings.gpio.sysfsRoot, { relay: settings.gpio.relay.pin });
+    if (numbers.relay !== null) {
+      target = { valuePath: join(settings.gpio.sysfsRoot, `gpio${numbers.relay}`, 'value'), activeLow: settings.gpio.relay.activeLow };
+    }
+  }
+  const deadman = new RelayDeadman(target);
+  const guarded = new GuardedRelay(relay, { maxOnMs: settings.door.maxUnlockMs, log: log.child({ component: 'relay-guard' }), deadman });
+  return { relay: guarded, close: () => deadman.close() };
 }

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
+import type { Settings } from '../config.js';
+import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
+import { Failsafe } from './failsafe.js';
+import { Watchdog, eventLoopProbe } from './watchdog.js';
 
 export type NotifyMode = 'auto' | 'always' | 'never';
 
@@ -102,4 +106,54 @@ export class SystemdNotifier {
       timer.unref();
     });
   }
+}
+
+export interface Supervised {
+  /** The door relay (the guarded one), switched off by every fail-safe path. */
+  relay: Pick<Output, 'set'>;
+  /** Camera and model working and not stopping: the condition for each WATCHDOG=1. */
+  healthy(): boolean;
+}
+
+export interface Supervision {
+  failsafe: Failsafe;
+  notifier: SystemdNotifier;
+  watchdog: Watchdog | null;
+  /** Tells systemd STOPPING=1 and stops the watchdog pings; call when shutdown begins. */
+  stopping(): Promise<void>;
+}
+
+/**
+ * Everything between a started daemon and systemd: the process fail-safes, READY=1 (the daemon is only handed
+ * over once camera, model and MQTT are up), and a watchdog that pings only while the event loop and the daemon
+ * are healthy and drops the relay as soon as they are not.
+ */
+export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: Logger, daemon: Supervised,
+  env: NodeJS.ProcessEnv = process.env): Promise<Supervision> {
+  const failsafe = new Failsafe({ relay: daemon.relay, log }).install();
+  const notifier = new SystemdNotifier({ mode: settings.systemd.notify as NotifyMode, log, env });
+  const intervalMs = notifier.watchdogIntervalMs();
+  let watchdog: Watchdog | null = null;
+  if (intervalMs !== null) {
+    watchdog = new Watchdog({
+      pinger: notifier,
+      intervalMs,
+      // A loop stalled for a whole ping interval could not have kept the door's own timers either.
+      probes: [eventLoopProbe(intervalMs), { name: 'daemon', check: () => (daemon.healthy() ? null : 'camera or verifier unhealthy') }],
+      log,
+      onUnhealthy: () => failsafe.relayOff('watchdog: unhealthy'),
+    });
+    watchdog.start();
+  }
+  await notifier.notifyReady('door ready');
+  if (notifier.enabled) log.info({ watchdogIntervalMs: intervalMs }, 'systemd told READY');
+  return {
+    failsafe,
+    notifier,
+    watchdog,
+    async stopping() {
+      watchdog?.stop();
+      await notifier.notifyStopping();
+    },
+  };
 }

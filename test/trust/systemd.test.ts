@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SystemdNotifier } from '../../src/daemon/systemd.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SystemdNotifier, superviseDaemon } from '../../src/daemon/systemd.js';
+import { SimulatedOutput } from '../../src/gpio/simulated.js';
 import { memoryLogger } from '../audit/helpers.js';
 import { fakeSystemdNotify } from './fake-notify.js';
 
@@ -81,5 +83,34 @@ test('a failing or missing systemd-notify is logged, never thrown', async () => 
     assert.equal(lines.filter((l) => String(l.msg).includes('not found on PATH')).length, 1, 'warned once');
   } finally {
     failing.remove();
+  }
+});
+
+test('superviseDaemon: READY once, WATCHDOG while healthy, relay off and no ping while not, STOPPING at the end', async () => {
+  const fake = fakeSystemdNotify();
+  const { log } = memoryLogger();
+  const relay = new SimulatedOutput('relay', log);
+  let healthy = true;
+  const supervision = await superviseDaemon({ systemd: { notify: 'auto' } }, log, { relay, healthy: () => healthy },
+    fake.env({ WATCHDOG_USEC: '100000' }));
+  try {
+    assert.equal(supervision.watchdog !== null, true);
+    assert.match(fake.calls()[0]!, /--ready --pid=\d+ --status=door ready$/);
+    while (!fake.calls().includes('/run/fake/notify|WATCHDOG=1')) await sleep(10);
+
+    healthy = false;
+    relay.set(true);
+    while (relay.isOn()) await sleep(10);
+    const pingsWhenSick = supervision.watchdog!.pings;
+    const missedBefore = supervision.watchdog!.missed;
+    while (supervision.watchdog!.missed < missedBefore + 2) await sleep(10);
+    assert.equal(supervision.watchdog!.pings, pingsWhenSick, 'no WATCHDOG=1 while unhealthy');
+
+    await supervision.stopping();
+    assert.equal(fake.calls().at(-1), '/run/fake/notify|STOPPING=1 STATUS=stopping');
+  } finally {
+    supervision.watchdog?.stop();
+    supervision.failsafe.uninstall();
+    fake.remove();
   }
 });
