@@ -145,7 +145,9 @@ class Bridge {
   /** One drain loop at a time; it stops on the first failure and the next connect restarts it. */
   drain(): Promise<void> {
     if (this.draining) return this.draining;
-    this.draining = (async () => {
+    const run = async () => {
+      // Yield first, so the loop never finishes before `this.draining` is assigned.
+      await Promise.resolve();
       try {
         for (let head = this.outbox.peek(); head && this.connection.connected(); head = this.outbox.peek()) {
           await this.connection.publish(head.topic, head.payload, { qos: 1, retain: false });
@@ -156,7 +158,8 @@ class Bridge {
       } finally {
         this.draining = null;
       }
-    })();
+    };
+    this.draining = run();
     return this.draining;
   }
 
@@ -174,6 +177,15 @@ class Bridge {
     }
     const name = commandNameOf(this.topics, topic);
     if (name === null) return;
+    if (payload.length === 0) {
+      // An empty payload is how a retained message is deleted (we do it ourselves below): not a command.
+      this.log.debug({ command: name }, 'mqtt: empty command payload ignored (retained message cleared)');
+      return;
+    }
+    if (retained) {
+      // Left behind on the broker it would come back at every reconnect; clear it after refusing it.
+      this.connection.publish(topic, '', { qos: 1, retain: true }).catch(() => undefined);
+    }
     let verdict: CommandVerdict;
     try {
       verdict = this.gate.check(name, payload, retained);

@@ -154,6 +154,7 @@ export class ManagedConnection {
       this.failures = 0;
       this.log.info({ url: redactUrl(this.url), clientId: this.clientId }, 'mqtt: connected');
       Promise.resolve(this.hooks.onConnect()).catch((error: unknown) => {
+        if (this.closing) return;
         this.log.warn({ err: error }, 'mqtt: setup after connect failed; reconnecting');
         client.stream?.destroy();
       });

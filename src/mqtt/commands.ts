@@ -60,22 +60,30 @@ export class CommandGate {
   constructor(private readonly options: GateOptions) {}
 
   check(name: string, payload: Buffer, retained: boolean): CommandVerdict {
-    const refuse = (reason: string, id: string | null = null): CommandVerdict => ({ ok: false, name, id, reason });
+    let body: unknown;
+    let parseError = false;
+    if (payload.length <= MAX_COMMAND_BYTES) {
+      try {
+        body = JSON.parse(payload.toString('utf8'));
+      } catch {
+        parseError = true;
+      }
+    }
+    const rawId = (body as { id?: unknown } | null | undefined)?.id;
+    // Echo the id only when it is a well-formed id, so a result never carries attacker-sized junk.
+    const echoId = typeof rawId === 'string' && ID_PATTERN.test(rawId) ? rawId : null;
+    const refuse = (reason: string, id: string | null = echoId): CommandVerdict => ({ ok: false, name, id, reason });
     if (retained) return refuse('retained command ignored: commands must be published with retain=false');
     if (!(COMMAND_NAMES as readonly string[]).includes(name)) return refuse(`unknown command "${name.slice(0, 40)}"`);
-    if (payload.length > MAX_COMMAND_BYTES) return refuse(`payload too large (${payload.length} bytes, max ${MAX_COMMAND_BYTES})`);
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return refuse('payload is not JSON');
+    if (name === 'unlock' && (!this.options.unlockEnabled || !this.options.unlockSecret)) {
+      return refuse('remote unlock is disabled (mqtt.unlock.enabled)');
     }
-    const rawId = (body as { id?: unknown } | null)?.id;
-    const echoId = typeof rawId === 'string' && ID_PATTERN.test(rawId) ? rawId : null;
+    if (payload.length > MAX_COMMAND_BYTES) return refuse(`payload too large (${payload.length} bytes, max ${MAX_COMMAND_BYTES})`);
+    if (parseError) return refuse('payload is not JSON');
     const validate = this.validators.get(`cmd-${name}`)!;
     if (!validate(body)) {
       const first = validate.errors?.[0];
-      return refuse(`invalid payload: ${first ? `${first.instancePath || '(root)'} ${first.message ?? ''}`.trim() : 'schema mismatch'}`, echoId);
+      return refuse(`invalid payload: ${first ? `${first.instancePath || '(root)'} ${first.message ?? ''}`.trim() : 'schema mismatch'}`);
     }
     const command = body as { id: string; ts: number; hmac?: string };
     const now = this.options.now();
@@ -83,7 +91,6 @@ export class CommandGate {
     if (age > this.options.maxAgeMs) return refuse(`stale: sent ${age} ms ago (max ${this.options.maxAgeMs})`, command.id);
     if (-age > this.options.maxAgeMs) return refuse(`ts is ${-age} ms in the future (max ${this.options.maxAgeMs}); check the sender's clock`, command.id);
     if (name === 'unlock') {
-      if (!this.options.unlockEnabled || !this.options.unlockSecret) return refuse('remote unlock is disabled (mqtt.unlock.enabled)', command.id);
       if (!this.signatureMatches(command.id, command.ts, command.hmac!)) return refuse('bad signature (hmac)', command.id);
     }
     const remembered = this.options.replay.remember(command.id, command.ts, now);

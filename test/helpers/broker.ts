@@ -1,11 +1,15 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient, type IClientOptions } from 'mqtt';
 import { loadConfig, type Settings } from '../../src/config.js';
+import type { AttemptEvent, StatusEvent } from '../../src/events.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { isPortAnswering, startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/broker.js';
+import { discoveryMessages } from '../../src/mqtt/discovery.js';
+import { topicsFor } from '../../src/mqtt/topics.js';
 
 /** A broker for a test: the real Mosquitto at 127.0.0.1:1883 when it answers, or an in-process aedes. */
 export interface TestBroker {
@@ -125,4 +129,59 @@ export async function clearRetained(url: string, topics: string[]): Promise<void
   const client = await connectAsync(url, { reconnectPeriod: 0 });
   for (const topic of topics) await client.publishAsync(topic, '', { retain: true, qos: 1 });
   await client.endAsync();
+}
+
+let attemptCounter = 0;
+/** A plausible AttemptEvent, as the door would publish it. */
+export function makeAttempt(overrides: Partial<AttemptEvent> = {}): AttemptEvent {
+  attemptCounter += 1;
+  return {
+    id: `att-${process.pid}-${attemptCounter}-${randomBytes(3).toString('hex')}`,
+    ts: new Date().toISOString(),
+    trigger: 'button',
+    decision: 'denied',
+    identity: 'alice',
+    fraction: 0.25,
+    meanScore: 0.41,
+    thresholds: { detection: 0.5, verification: 0.5 },
+    timings: { capture: 3, decode: 4, detect: 20, embed: 30, compare: 1, total: 58 },
+    face: { x: 10, y: 12, width: 80, height: 90, score: 0.97 },
+    ...overrides,
+  };
+}
+
+export function makeStatus(overrides: Partial<StatusEvent> = {}): StatusEvent {
+  return {
+    ts: new Date().toISOString(),
+    mode: 'idle',
+    relay: false,
+    camera: { driver: 'files', healthy: true, fps: 0, lastFrameAgeMs: null },
+    gallery: { identities: 2, images: 10 },
+    model: 'default',
+    backend: 'wasm',
+    lastAttempt: null,
+    attemptsToday: 0,
+    lockedOutUntil: null,
+    ...overrides,
+  };
+}
+
+/** Every retained topic a bridge for these settings may leave behind (availability, state, discovery). */
+export function retainedTopicsOf(settings: Settings): string[] {
+  const topics = topicsFor(settings);
+  return [topics.availability, topics.state, ...discoveryMessages(settings, topics).map((m) => m.topic)];
+}
+
+/** A TCP port that nothing listened on a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls (no timing assertion: the test's own timeout is the only limit) until probe() is true. */
+export async function eventually(probe: () => boolean, intervalMs = 20): Promise<void> {
+  while (!probe()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

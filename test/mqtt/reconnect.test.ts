@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startMqttBridge, type CommandHandlers, type MqttBridge } from '../../src/mqtt/bridge.js';
+import { isPortAnswering, startEmbeddedBroker } from '../../src/mqtt/broker.js';
+import { topicsFor } from '../../src/mqtt/topics.js';
+import {
+  eventually, freePort, makeAttempt, observe, quietLog, startAedes, testSettings, uniqueDeviceId,
+} from '../helpers/broker.js';
+
+/** Queued attempt events on disk (the first line is the outbox's header). */
+const outboxLines = (stateDir: string) =>
+  readFileSync(join(stateDir, 'mqtt', 'outbox.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length - 1;
+
+function recordingHandlers(calls: string[], attempts?: () => MqttBridge): CommandHandlers {
+  return {
+    async verify(commandId) {
+      calls.push(commandId);
+      const event = makeAttempt({ trigger: 'mqtt', commandId });
+      await attempts?.().attempt(event);
+      return event;
+    },
+    unlock: async () => ({ refused: 'not in this test' }),
+    reload: async () => ({ ok: true }),
+  };
+}
+
+const payloadIds = (payloads: Buffer[]) => payloads.map((p) => (JSON.parse(p.toString()) as { id: string }).id);
+
+test('broker restarted twice while attempts happen: a persistent subscriber gets each attempt exactly once, in order', { timeout: 45_000 }, async () => {
+  const broker = await startAedes();
+  const t = testSettings(broker.url);
+  const topics = topicsFor(t.settings);
+  // A persistent QoS 1 subscriber: its session (and what is queued for it) survives its own reconnects.
+  const subscriber = await observe(broker.url, [topics.attempt], { clean: false, clientId: uniqueDeviceId('sub'), reconnectPeriod: 50 });
+  const bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  const sent: string[] = [];
+  const produce = async (n: number) => {
+    for (let i = 0; i < n; i += 1) {
+      const event = makeAttempt();
+      sent.push(event.id);
+      await bridge.attempt(event);
+    }
+  };
+  try {
+    await eventually(() => bridge.connected());
+    for (let cycle = 0; cycle < 2; cycle += 1) {
+      await produce(5);
+      // Stop only once every PUBACK has landed, on both legs. Bridge -> broker: the outbox is empty. Broker ->
+      // subscriber: the subscriber has everything and one QoS 1 round trip of its own has completed after its
+      // PUBACKs (a client's packets are handled in order). A restart cutting off a PUBACK would make QoS 1
+      // re-send that one message (at-least-once), which consumers absorb by deduping on the attempt id.
+      await eventually(() => outboxLines(t.stateDir) === 0);
+      await subscriber.count(topics.attempt, sent.length);
+      await subscriber.client.publishAsync(`${topics.root}/test-sync`, 'sync', { qos: 1 });
+      await broker.embedded!.stop();
+      await eventually(() => !bridge.connected());
+      await produce(10);
+      assert.equal(outboxLines(t.stateDir), 10, 'attempts made while the broker is down wait on disk');
+      await broker.embedded!.start();
+      await produce(5);
+    }
+    const sentinel = makeAttempt();
+    sent.push(sentinel.id);
+    await bridge.attempt(sentinel);
+    // Delivery is in order, so once the sentinel arrived every earlier message (and any duplicate) has too.
+    await subscriber.next(topics.attempt, (p) => p.toString().includes(sentinel.id));
+    const received = payloadIds(subscriber.messages.filter((m) => m.topic === topics.attempt).map((m) => m.payload));
+    assert.equal(sent.length, 41);
+    assert.deepEqual(received, sent);
+    await eventually(() => outboxLines(t.stateDir) === 0);
+  } finally {
+    await bridge.close();
+    await subscriber.close();
+    await broker.close();
+    t.cleanup();
+  }
+});
+
+test('a reconnect or a restart never re-executes a command, even with a persistent session replaying it', { timeout: 45_000 }, async () => {
+  const broker = await startAedes();
+  const t = testSettings(broker.url);
+  const topics = topicsFor(t.settings);
+  const calls: string[] = [];
+  const sender = await observe(broker.url, [topics.result('verify')], { reconnectPeriod: 50 });
+  // clean: false is the risky choice (the broker queues commands for us while we are away); it must stay safe.
+  let bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers(calls), { startEmbedded: false, clean: false });
+  const send = (id: string) => sender.client.publishAsync(topics.command('verify'), JSON.stringify({ id, ts: Date.now() }), { qos: 1 });
+  const resultsFor = (id: string) =>
+    sender.messages.filter((m) => m.topic === topics.result('verify')).map((m) => JSON.parse(m.payload.toString()) as { id: string; ok: boolean; reason?: string }).filter((r) => r.id === id);
+  try {
+    await eventually(() => bridge.connected());
+    await send('cmd-before-restart');
+    await sender.next(topics.result('verify'));
+    assert.deepEqual(calls, ['cmd-before-restart']);
+
+    await broker.embedded!.stop();
+    await broker.embedded!.start();
+    await eventually(() => bridge.connected() && sender.client.connected);
+    await send('cmd-before-restart');
+    await eventually(() => resultsFor('cmd-before-restart').length === 2);
+    assert.match(resultsFor('cmd-before-restart')[1]!.reason ?? '', /replayed/);
+
+    // The daemon goes away; commands sent meanwhile are queued by the broker (persistent session)...
+    await bridge.close();
+    await send('cmd-before-restart');
+    await send('cmd-while-away');
+    // ...and delivered to the restarted daemon, which remembers ids on disk.
+    bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers(calls), { startEmbedded: false, clean: false });
+    await eventually(() => resultsFor('cmd-before-restart').length === 3 && resultsFor('cmd-while-away').length === 1);
+    assert.match(resultsFor('cmd-before-restart')[2]!.reason ?? '', /replayed/);
+    assert.equal(resultsFor('cmd-while-away')[0]!.ok, true);
+    assert.deepEqual(calls, ['cmd-before-restart', 'cmd-while-away']);
+  } finally {
+    await bridge.close();
+    await sender.close();
+    await broker.close();
+    t.cleanup();
+  }
+});
+
+test('with no broker the bridge starts anyway, queues on disk, and delivers in order after a daemon restart', { timeout: 45_000 }, async () => {
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const t = testSettings(url);
+  const topics = topicsFor(t.settings);
+  const first = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  const events = [makeAttempt(), makeAttempt({ decision: 'no_face', identity: null }), makeAttempt({ decision: 'granted' })];
+  for (const e of events) await first.attempt(e);
+  assert.equal(first.connected(), false);
+  await first.close();
+  assert.equal(outboxLines(t.stateDir), 3);
+
+  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port }, quietLog());
+  const subscriber = await observe(url, [topics.attempt]);
+  const second = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  try {
+    const received = await subscriber.count(topics.attempt, 3);
+    assert.deepEqual(payloadIds(received), events.map((e) => e.id));
+    await eventually(() => outboxLines(t.stateDir) === 0);
+  } finally {
+    await second.close();
+    await subscriber.close();
+    await broker.close();
+    t.cleanup();
+  }
+});
+
+test('mqtt.embedded "auto" starts aedes when nothing answers on a local port, and close() stops it', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const t = testSettings(`mqtt://localhost:${port}`, { 'mqtt.embedded': 'auto', deviceId: uniqueDeviceId('auto') });
+  const bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]));
+  try {
+    await eventually(() => bridge.connected());
+    const watcher = await observe(`mqtt://127.0.0.1:${port}`, [topicsFor(t.settings).availability]);
+    assert.equal((await watcher.next(topicsFor(t.settings).availability)).toString(), 'online');
+    await watcher.close();
+  } finally {
+    await bridge.close();
+    t.cleanup();
+  }
+  assert.equal(await isPortAnswering('127.0.0.1', port), false);
+});
