@@ -142,6 +142,8 @@ export async function readModelFiles(dirArg: string): Promise<ModelFiles> {
   const weightSpecs: WeightSpec[] = [];
   const chunks: Buffer[] = [];
   for (const group of json.weightsManifest) {
+    const outside = group.paths.find((p) => typeof p !== 'string' || p !== basename(p) || p === '..' || p === '.');
+    if (outside !== undefined) throw new ModelLoadError(`${jsonPath}: weight file ${JSON.stringify(outside)} must be a plain file name in the model folder`, 'format', jsonPath);
     const files = await Promise.all(group.paths.map((p) => readOrFail(join(dir, p))));
     const expected = group.weights.reduce((n, spec) => n + specBytes(spec, jsonPath), 0);
     const actual = files.reduce((n, f) => n + f.length, 0);
@@ -161,7 +163,7 @@ export async function readModelFiles(dirArg: string): Promise<ModelFiles> {
     try {
       metadata = parseMetadata(raw);
     } catch (err) {
-      const kind = err instanceof MetadataError && /tower/.test(err.message) ? 'unknown-tower' : 'metadata';
+      const kind = err instanceof MetadataError && err.field === 'tower' ? 'unknown-tower' : 'metadata';
       throw new ModelLoadError(`${jsonPath}: ${(err as Error).message}`, kind, jsonPath);
     }
   }
@@ -202,6 +204,14 @@ export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
   try {
     if (files.metadata?.tower === 'faceapi-resnet128') {
       const tower = await createFaceApiTower();
+      const headSize = model.inputs[0]?.shape[1];
+      if (model.inputs.length !== 2 || headSize !== tower.embeddingSize || files.metadata.embeddingSize !== tower.embeddingSize) {
+        throw new ModelLoadError(
+          `${files.dir}: a ${tower.id} model holds a head for ${tower.embeddingSize}-d embeddings; this one takes ${model.inputs.length} input(s) of ${headSize} (metadata says ${files.metadata.embeddingSize})`,
+          'shape',
+          files.dir,
+        );
+      }
       return new SiameseModel(tower, model, files.metadata);
     }
     let parts: ReturnType<typeof splitSiamese>;

@@ -27,6 +27,13 @@ export const METADATA_FORMAT = 1;
 /** Raised for metadata that cannot be trusted; io.ts wraps it into a ModelLoadError with the path. */
 export class MetadataError extends Error {
   override name = 'MetadataError';
+  constructor(
+    message: string,
+    /** The offending field, e.g. 'tower' or 'thresholds.detection'. */
+    readonly field: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -49,7 +56,7 @@ export function seedDefaults(overrides: Partial<FacegateMetadata> = {}): Facegat
 }
 
 function fail(field: string, why: string): never {
-  throw new MetadataError(`facegate metadata: ${field} ${why}`);
+  throw new MetadataError(`facegate metadata: ${field || 'value'} ${why}`, field);
 }
 
 function fraction(value: unknown, field: string): number {

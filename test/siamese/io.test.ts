@@ -147,6 +147,11 @@ test('broken model folders fail with clear, typed errors', async () => {
   await withWeights(JSON.stringify(unknown));
   await expectLoadError(dir, 'unknown-tower', /tower is unknown: "vgg-face"/);
 
+  const escaping = JSON.parse(goodJson);
+  escaping.weightsManifest[0].paths = ['../weights.bin'];
+  await withWeights(JSON.stringify(escaping));
+  await expectLoadError(dir, 'format', /must be a plain file name/);
+
   await rm(join(dir, 'model.json'));
   await expectLoadError(dir, 'missing', /model\.json does not exist/);
 });
