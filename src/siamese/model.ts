@@ -22,9 +22,12 @@ export interface HeadInit {
   sharpness?: number;
 }
 
-/** The head: two embeddings -> L1Dist('distance') -> Dense(1, sigmoid)('classification'), the seed's form. */
-export function buildHead(embeddingSize: number, init: HeadInit = {}): LayersModel {
-  const { seed = 42, l1Threshold, sharpness = 4 } = init;
+/**
+ * The head: two embeddings -> L1Dist('distance') -> Dense(1, sigmoid)('classification'), the seed's form.
+ * A bare number is the seed (the first API took only that).
+ */
+export function buildHead(embeddingSize: number, init: HeadInit | number = {}): LayersModel {
+  const { seed = 42, l1Threshold, sharpness = 4 } = typeof init === 'number' ? { seed: init } : init;
   const a = tf.input({ shape: [embeddingSize], name: 'embedding_a' });
   const b = tf.input({ shape: [embeddingSize], name: 'embedding_b' });
   const distance = l1Dist().apply([a, b]) as Symbolic;
