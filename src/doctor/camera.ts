@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cameraFolder, type Settings } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Camera } from '../camera/camera.js';
 import { createCamera } from '../camera/factory.js';
 import { RPICAM_COMMANDS, resolveRpicamCommand } from '../camera/rpicam.js';
 import { resolveFfmpegCommand } from '../camera/v4l2.js';
@@ -52,16 +53,19 @@ export async function cameraFramesCheck(settings: Settings, log: Logger, windowM
     return fail(NAME_FRAMES, messageOf(error), 'fix the camera settings named above');
   }
   try {
+    const startedAt = Date.now();
     await camera.start();
+    // A real camera takes a second or two to start streaming; measure the rate once frames flow.
+    const firstFrameMs = await waitForFirstFrame(camera, FIRST_FRAME_TIMEOUT_MS);
     await new Promise((resolve) => setTimeout(resolve, windowMs));
     const frame = await camera.grab(AbortSignal.timeout(settings.camera.maxAgeMs + 2000));
     const status = camera.status();
-    const data = { fps: status.fps, lastFrameAgeMs: status.lastFrameAgeMs, restarts: status.restarts, bytes: frame.data.length };
+    const data = { fps: status.fps, lastFrameAgeMs: status.lastFrameAgeMs, restarts: status.restarts, bytes: frame.data.length, firstFrameMs: firstFrameMs ?? Date.now() - startedAt };
     const streaming = settings.camera.driver !== 'files' && !(settings.camera.driver === 'http' && settings.camera.httpMode === 'snapshot');
     if (streaming && !(status.fps > 0)) {
       return fail(NAME_FRAMES, `a frame arrived but fps is ${status.fps}`, status.lastError ?? 'the stream stalls; check the capture program', data);
     }
-    const rate = streaming ? `${status.fps} fps over ${Math.round(windowMs / 100) / 10} s, ` : '';
+    const rate = streaming ? `${status.fps} fps over ${Math.round(windowMs / 100) / 10} s, first frame after ${data.firstFrameMs} ms, ` : '';
     return pass(NAME_FRAMES, `${rate}frame of ${frame.data.length} bytes, ${status.restarts} restarts`, data);
   } catch (error) {
     const status = camera.status();
@@ -69,6 +73,18 @@ export async function cameraFramesCheck(settings: Settings, log: Logger, windowM
   } finally {
     await camera.stop();
   }
+}
+
+const FIRST_FRAME_TIMEOUT_MS = 10_000;
+
+/** Milliseconds until the camera reports a frame, or null when none came in time (the grab then explains). */
+async function waitForFirstFrame(camera: Camera, timeoutMs: number): Promise<number | null> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (camera.status().lastFrameAgeMs !== null) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return null;
 }
 
 function cameraHint(settings: Settings): string {
