@@ -8,9 +8,13 @@ const HARD_EXIT_MS = 4500;
 
 /** `facegate run [--config FILE] [--<setting> VALUE ...]`: the door daemon, until SIGTERM, SIGINT or key q. */
 export async function run(argv: string[]): Promise<number> {
+  // Until the daemon listens for it, SIGUSR1 would open Node's inspector: a debugger port on a door controller.
+  const ignoreEarlyPress = () => undefined;
+  process.on('SIGUSR1', ignoreEarlyPress);
   const settings = configFromArgv(argv).getProperties();
   const log = createLogger({ level: settings.log.level, pretty: settings.log.pretty as 'auto' | 'always' | 'never' });
   const daemon = await startDaemon(settings, log);
+  process.off('SIGUSR1', ignoreEarlyPress);
   // Crash/signal fail-safes, READY=1 and the health-gated watchdog (src/daemon/systemd.ts).
   const supervision = await superviseDaemon(settings, log, daemon);
 
