@@ -82,8 +82,8 @@ export class HttpCamera implements Camera {
   ) {
     if (!camera.url) throw new Error('camera.url must be set for the http camera');
     this.url = new URL(camera.url);
-    // Credentials in the URL would be sent by nobody (fetch refuses them); take them as settings instead.
-    if (this.url.username && !camera.username) throw new Error('camera.url must not carry credentials: set camera.username and camera.password');
+    // fetch refuses URLs with credentials, and the URL is printed in logs: credentials are settings of their own.
+    if (this.url.username || this.url.password) throw new Error('camera.url must not carry credentials: set camera.username and camera.password instead');
     this.frames = new FrameStore(camera.maxAgeMs);
   }
 

@@ -144,6 +144,7 @@ test('a camera that does not answer times out with the setting to change', async
   assert.equal(cam.status().healthy, false);
   await cam.stop();
   await assert.rejects(grabOnce('/html'), /did not return a JPEG \(text\/html\)/);
+  assert.throws(() => camera('/snap', { 'camera.url': base.replace('http://', 'http://u:p@') + '/snap' }), /must not carry credentials/);
 });
 
 test('mjpeg stream: frames are cut from the multipart body and the stream is reconnected when it ends', async () => {
