@@ -4,7 +4,8 @@ import type { Settings } from '../config.js';
 import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '../events.js';
 import type { LedPattern, Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
-import type { Verifier, VerifyResult } from '../siamese/types.js';
+import type { Verifier } from '../siamese/types.js';
+import { errorEvent, eventFromResult, iso } from './attempt-event.js';
 import { Lockout } from './lockout.js';
 
 /**
@@ -174,12 +175,12 @@ export class Door {
         this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true }),
       );
       if (controller.signal.aborted) throw controller.signal.reason;
-      event = this.eventFromResult(id, startedAt, trigger, commandId, captureMs, result);
+      event = eventFromResult({ id, startedAt, trigger, commandId, captureMs, endedAt: clock.now() }, result);
       snapshot = result.faceJpeg;
     } catch (error) {
       this.relayOff('attempt error');
       const reason = error instanceof Error ? error.message : String(error);
-      event = this.errorEvent(id, startedAt, trigger, commandId, captureMs, reason);
+      event = errorEvent({ id, startedAt, trigger, commandId, captureMs, endedAt: clock.now() }, reason);
     } finally {
       this.current = null;
       this.o.leds.busy?.show('off');
@@ -317,30 +318,6 @@ export class Door {
   private ledList(): Output[] {
     return [this.o.leds.green, this.o.leds.red, this.o.leds.busy].filter((led): led is Output => led !== null);
   }
-
-  private eventFromResult(id: string, startedAt: number, trigger: Trigger, commandId: string | undefined,
-    captureMs: number, result: VerifyResult): AttemptEvent {
-    const { total: _verifyTotal, ...stages } = result.timings;
-    return {
-      id, ts: iso(startedAt), trigger, decision: result.decision, identity: result.identity,
-      fraction: result.fraction, meanScore: result.meanScore, thresholds: result.thresholds,
-      timings: { ...stages, capture: captureMs, total: this.o.clock.now() - startedAt },
-      face: result.face, perIdentity: result.perIdentity, reason: result.reason, commandId,
-    };
-  }
-
-  private errorEvent(id: string, startedAt: number, trigger: Trigger, commandId: string | undefined,
-    captureMs: number | undefined, reason: string): AttemptEvent {
-    return {
-      id, ts: iso(startedAt), trigger, decision: 'error', identity: null, fraction: 0, meanScore: 0,
-      thresholds: null, timings: { capture: captureMs, total: this.o.clock.now() - startedAt },
-      face: null, reason, commandId,
-    };
-  }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 function errorText(error: unknown): string {
