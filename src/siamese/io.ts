@@ -156,7 +156,9 @@ export async function readModelFiles(dirArg: string): Promise<ModelFiles> {
     chunks.push(...files);
   }
   const all = Buffer.concat(chunks);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+  // Large reads own their ArrayBuffer; reuse it rather than copy 156 MB of seed weights on a Pi.
+  const ownsBuffer = all.byteOffset === 0 && all.byteLength === all.buffer.byteLength;
+  const weightData = (ownsBuffer ? all.buffer : all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength)) as ArrayBuffer;
   let metadata: FacegateMetadata | null = null;
   const raw = json.userDefinedMetadata?.facegate;
   if (raw !== undefined) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { FIXTURE_DIMS, writeKerasFixture } from '../../scripts/make-keras-fixture.js';
 import { initBackend } from '../../src/siamese/backend.js';
-import { loadSiameseModel, normalizeKerasTopology, readModelFiles } from '../../src/siamese/io.js';
+import { loadSiameseModel, normalizeKerasTopology, readModelFiles, stripNestedModelPrefixes } from '../../src/siamese/io.js';
 import { buildSeedSiamese } from '../../src/siamese/model.js';
 import { tf } from '../../src/siamese/tf.js';
 import type { LayersModel, Tensor } from '../../src/siamese/tf.js';
@@ -69,6 +69,17 @@ test('the seed\'s L1Dist(a, b) call, stored by Keras as a kwarg, becomes a two-i
     [['embedding', 1, 0, {}], ['embedding', 2, 0, {}]],
   ]);
   assert.notDeepEqual(layersOf(json.modelTopology), layersOf(normalized), 'the original is left untouched');
+});
+
+test('weights named after their nested model (embedding/conv2d/kernel) map to tfjs names; others stay', async () => {
+  const { json } = await readModelFiles(FIXTURE);
+  const names = stripNestedModelPrefixes(json.modelTopology, [
+    { name: 'embedding/conv2d/kernel' },
+    { name: 'conv2d/kernel' },
+    { name: 'dense_1/bias' },
+    { name: 'embedding' },
+  ]).map((w) => w.name);
+  assert.deepEqual(names, ['conv2d/kernel', 'conv2d/kernel', 'dense_1/bias', 'embedding']);
 });
 
 test('a Keras-converted model loads as is and matches our builder with the same weights (<= 1e-5)', async () => {
