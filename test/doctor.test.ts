@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config.js';
 import { brokerCheck } from '../src/doctor/broker.js';
 import { gpioAccessCheck, gpioPinsCheck } from '../src/doctor/gpio.js';
-import { galleryCheck } from '../src/doctor/model.js';
+import { galleryCheck, modelCheck } from '../src/doctor/model.js';
 import type { CheckResult } from '../src/doctor/types.js';
 import { fakeSysfs, PI5 } from './fixtures/fake-sysfs/tree.js';
 import { repoRoot } from './helpers/datasets.js';
@@ -113,4 +113,12 @@ test('gallery check counts enrolled people and fails on an empty gallery', async
   const result = await galleryCheck(settings({ 'gallery.dir': dir }));
   assert.equal(result.status, 'pass');
   assert.deepEqual(result.data, { people: 1, images: 1 });
+});
+
+const shippedModel = resolve(repoRoot, 'models/default');
+test('model check loads the shipped model and names its backend', { skip: existsSync(join(shippedModel, 'model.json')) ? false : 'models/default not built yet' }, async () => {
+  const result = await modelCheck(settings({ 'model.dir': shippedModel }));
+  assert.equal(result.status, 'pass', result.detail);
+  assert.match(result.detail, / px -> \d+-d on (tensorflow|wasm|cpu)$/);
+  assert.ok(typeof result.data?.backend === 'string');
 });
