@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { initBackend } from '../../src/siamese/backend.js';
 import { tf } from '../../src/siamese/tf.js';
-import type { LayersModel } from '../../src/siamese/tf.js';
+import type { LayersModel, Tensor } from '../../src/siamese/tf.js';
+import { registerWasmTrainingKernels } from '../../src/siamese/wasm-grads.js';
 import { buildSeedTower, createFaceApiTower, SeedTower } from '../../src/siamese/towers.js';
 import type { RgbImage, SeedDims } from '../../src/siamese/towers.js';
 
@@ -63,6 +64,39 @@ test('faithful seed pool is 64x64 stride 2: same shapes as the 2x2 pool, differe
   const diff = tf.tidy(() => a.sub(b).abs().max().dataSync()[0]!);
   assert.ok(diff > 1e-3, `outputs should differ, max diff ${diff}`);
   tf.dispose([x, a, b]);
+});
+
+/** Keras/TF 'same' max pooling done by hand: window k, stride 2, padding split floor/ceil and never a value. */
+function bruteForceMaxPool(x: Float32Array, side: number, channels: number, k: number): Float32Array {
+  const outSide = Math.ceil(side / 2);
+  const padBefore = Math.floor(Math.max((outSide - 1) * 2 + k - side, 0) / 2);
+  const out = new Float32Array(outSide * outSide * channels).fill(-Infinity);
+  for (let oy = 0; oy < outSide; oy++)
+    for (let ox = 0; ox < outSide; ox++)
+      for (let y = Math.max(0, oy * 2 - padBefore); y < Math.min(side, oy * 2 - padBefore + k); y++)
+        for (let xx = Math.max(0, ox * 2 - padBefore); xx < Math.min(side, ox * 2 - padBefore + k); xx++)
+          for (let c = 0; c < channels; c++) {
+            const o = (oy * outSide + ox) * channels + c;
+            out[o] = Math.max(out[o]!, x[(y * side + xx) * channels + c]!);
+          }
+  return out;
+}
+
+test('the faithful pool computes what Keras computes for MaxPooling2D(64, (2,2), padding=\'same\')', async () => {
+  const pool = fullSizeTowers().seed.getLayer('max_pooling2d');
+  // Negative values too: a padded border must never win the max (TF pads with -inf, not 0).
+  const input = tf.randomUniform([1, 91, 91, 3], -1, 0.2, 'float32', 3);
+  const expected = bruteForceMaxPool(input.dataSync() as Float32Array, 91, 3, 64);
+  const check = (label: string) => {
+    const out = pool.apply(input) as Tensor;
+    assert.deepEqual(out.shape, [1, 46, 46, 3]);
+    assert.ok(maxAbsDiff(out.dataSync() as Float32Array, expected) === 0, `${label}: pool differs from Keras semantics`);
+    out.dispose();
+  };
+  check('stock wasm kernel');
+  assert.ok(registerWasmTrainingKernels(), 'wasm backend expected');
+  check('facegate training kernel');
+  input.dispose();
 });
 
 test('SeedTower scales by 1/255, batches in chunks, returns plain arrays and frees every tensor', async () => {
