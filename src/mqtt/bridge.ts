@@ -218,7 +218,7 @@ class Bridge {
       this.log.warn({ commandId: id, reason }, 'mqtt: verify press refused');
       this.publishResult('verify', { id, command: 'verify', ok: false, reason });
     };
-    if (retained) return refuse('retained press ignored');
+    if (retained) return refuse('retained: press ignored');
     const at = this.now();
     if (at - this.lastPressAt < this.pressMinIntervalMs) return refuse(`rate limited: one press per ${this.pressMinIntervalMs} ms`);
     this.lastPressAt = at;

@@ -73,12 +73,12 @@ export class CommandGate {
     // Echo the id only when it is a well-formed id, so a result never carries attacker-sized junk.
     const echoId = typeof rawId === 'string' && ID_PATTERN.test(rawId) ? rawId : null;
     const refuse = (reason: string, id: string | null = echoId): CommandVerdict => ({ ok: false, name, id, reason });
-    if (retained) return refuse('retained command ignored: commands must be published with retain=false');
-    if (!(COMMAND_NAMES as readonly string[]).includes(name)) return refuse(`unknown command "${name.slice(0, 40)}"`);
+    if (retained) return refuse('retained: commands must be published with retain=false');
+    if (!(COMMAND_NAMES as readonly string[]).includes(name)) return refuse(`unknown command: "${name.slice(0, 40)}"`);
     if (name === 'unlock' && (!this.options.unlockEnabled || !this.options.unlockSecret)) {
-      return refuse('remote unlock is disabled (mqtt.unlock.enabled)');
+      return refuse('disabled: remote unlock is off (mqtt.unlock.enabled)');
     }
-    if (payload.length > MAX_COMMAND_BYTES) return refuse(`payload too large (${payload.length} bytes, max ${MAX_COMMAND_BYTES})`);
+    if (payload.length > MAX_COMMAND_BYTES) return refuse(`too large: ${payload.length} bytes (max ${MAX_COMMAND_BYTES})`);
     if (parseError) return refuse('payload is not JSON');
     const validate = this.validators.get(`cmd-${name}`)!;
     if (!validate(body)) {
@@ -89,13 +89,13 @@ export class CommandGate {
     const now = this.options.now();
     const age = now - command.ts;
     if (age > this.options.maxAgeMs) return refuse(`stale: sent ${age} ms ago (max ${this.options.maxAgeMs})`, command.id);
-    if (-age > this.options.maxAgeMs) return refuse(`ts is ${-age} ms in the future (max ${this.options.maxAgeMs}); check the sender's clock`, command.id);
+    if (-age > this.options.maxAgeMs) return refuse(`future: ts is ${-age} ms ahead (max ${this.options.maxAgeMs}); check the sender's clock`, command.id);
     if (name === 'unlock') {
-      if (!this.signatureMatches(command.id, command.ts, command.hmac!)) return refuse('bad signature (hmac)', command.id);
+      if (!this.signatureMatches(command.id, command.ts, command.hmac!)) return refuse('bad signature: hmac does not match', command.id);
     }
     const remembered = this.options.replay.remember(command.id, command.ts, now);
     if (remembered === 'seen') return refuse('replayed: this command id was already used', command.id);
-    if (remembered === 'full') return refuse('too many commands within mqtt.commandMaxAgeMs; try again shortly', command.id);
+    if (remembered === 'full') return refuse('busy: too many commands within mqtt.commandMaxAgeMs; try again shortly', command.id);
     return { ok: true, name: name as CommandName, id: command.id, ts: command.ts };
   }
 
