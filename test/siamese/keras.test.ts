@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
@@ -69,6 +69,28 @@ test('the seed\'s L1Dist(a, b) call, stored by Keras as a kwarg, becomes a two-i
     [['embedding', 1, 0, {}], ['embedding', 2, 0, {}]],
   ]);
   assert.notDeepEqual(layersOf(json.modelTopology), layersOf(normalized), 'the original is left untouched');
+});
+
+test('weights sharded over several files, as the converter writes big models, load the same', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'facegate-shards-'));
+  try {
+    const json = JSON.parse(await readFile(join(FIXTURE, 'model.json'), 'utf8'));
+    const bin = await readFile(join(FIXTURE, 'group1-shard1of1.bin'));
+    const cuts = [0, 10_000, 20_000, bin.length];
+    const paths = [1, 2, 3].map((i) => `group1-shard${i}of3.bin`);
+    await Promise.all(paths.map((p, i) => writeFile(join(dir, p), bin.subarray(cuts[i], cuts[i + 1]))));
+    json.weightsManifest[0].paths = paths;
+    await writeFile(join(dir, 'model.json'), JSON.stringify(json));
+    const [sharded, single] = [await loadSiameseModel(dir), await loadSiameseModel(FIXTURE)];
+    const x = tf.randomUniform([2, 28, 28, 3], 0, 1, 'float32', 4);
+    const [a, b] = [sharded.full!.predict([x, x.reverse(0)]) as Tensor, single.full!.predict([x, x.reverse(0)]) as Tensor];
+    assert.deepEqual(a.dataSync(), b.dataSync());
+    tf.dispose([x, a, b]);
+    sharded.dispose();
+    single.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('weights named after their nested model (embedding/conv2d/kernel) map to tfjs names; others stay', async () => {
