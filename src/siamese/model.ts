@@ -14,7 +14,8 @@ type Scalar = ReturnType<typeof tf.scalar>;
  * Where a head starts. By default the Dense kernel is seeded Glorot-uniform (reproducible). With `l1Threshold`
  * it starts as score = sigmoid(sharpness * (1 - L1 / l1Threshold)): 0.5 at that L1 distance, near 1 for identical
  * embeddings. That is a distance threshold already (what face-api users do with Euclidean distance), so training
- * only refines it, and per-dimension weights can then learn which dimensions matter.
+ * only refines it. Measured on ~1.5k LFW-dev face-api pairs: this start alone equals a plain L1 distance (test
+ * AUC 0.9968); training all 128 weights on those pairs gave 0.9965, so with few pairs train little or not at all.
  */
 export interface HeadInit {
   seed?: number;
