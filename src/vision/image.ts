@@ -98,26 +98,74 @@ export function cropResize(img: RgbImage, box: Region, size: number | { width: n
 
 /**
  * Samples the source at an affine map of each output pixel: source = M * (u + 0.5, v + 0.5, 1) with
- * M = [a, b, c, d, e, f] (source x = a*u' + b*v' + c, y = d*u' + e*v' + f). Bilinear, with supersampling when
- * the map shrinks so that a big camera face does not alias down to 100 px. Outside the image is black.
+ * M = [a, b, c, d, e, f] (source x = a*u' + b*v' + c, y = d*u' + e*v' + f). Outside the image is black.
+ * Shrinking by 2x or more first box-averages the source region by the whole factor (an exact area filter,
+ * so a 400 px camera face does not alias down to 100 px), then samples bilinearly, 2x2 per pixel when
+ * still shrinking.
  */
 export function warpAffine(img: RgbImage, outW: number, outH: number, m: readonly number[]): RgbImage {
   assertImage(img);
   const width = Math.max(1, Math.round(outW));
   const height = Math.max(1, Math.round(outH));
-  const data = new Uint8Array(width * height * 3);
   const [a = 1, b = 0, c = 0, d = 0, e = 1, f = 0] = m;
-  if (![a, b, c, d, e, f].every(Number.isFinite)) return { data, width, height };
+  if (![a, b, c, d, e, f].every(Number.isFinite)) return { data: new Uint8Array(width * height * 3), width, height };
   const stretch = Math.max(Math.hypot(a, d), Math.hypot(b, e));
-  const samples = Math.min(4, Math.max(1, Math.ceil(stretch - 0.25)));
-  const weight = 1 / (samples * samples);
+  if (stretch >= 2) {
+    const k = Math.floor(stretch);
+    // Source bounding box of the output's footprint, one block of slack each side for the bilinear taps.
+    const xs = [c, a * width + c, b * height + c, a * width + b * height + c];
+    const ys = [f, d * width + f, e * height + f, d * width + e * height + f];
+    const x0 = Math.floor(Math.min(...xs)) - k;
+    const y0 = Math.floor(Math.min(...ys)) - k;
+    const blocksX = Math.ceil((Math.max(...xs) - x0) / k) + 2;
+    const blocksY = Math.ceil((Math.max(...ys) - y0) / k) + 2;
+    const shrunk = boxShrink(img, x0, y0, blocksX, blocksY, k);
+    return bilinear(shrunk, width, height, [a / k, b / k, (c - x0) / k, d / k, e / k, (f - y0) / k], stretch / k > 1.25 ? 2 : 1);
+  }
+  return bilinear(img, width, height, [a, b, c, d, e, f], stretch > 1.25 ? 2 : 1);
+}
+
+/** Averages k x k blocks of the region starting at (x0, y0); parts outside the image count as black. */
+function boxShrink(img: RgbImage, x0: number, y0: number, blocksX: number, blocksY: number, k: number): RgbImage {
+  const acc = new Uint32Array(blocksX * blocksY * 3);
+  const fromX = Math.max(0, x0);
+  const toX = Math.min(img.width, x0 + blocksX * k);
+  const fromY = Math.max(0, y0);
+  const toY = Math.min(img.height, y0 + blocksY * k);
+  const column = new Int32Array(Math.max(0, toX - fromX));
+  for (let sx = fromX; sx < toX; sx++) column[sx - fromX] = Math.floor((sx - x0) / k) * 3;
+  const src = img.data;
+  for (let sy = fromY; sy < toY; sy++) {
+    const row = Math.floor((sy - y0) / k) * blocksX * 3;
+    let p = (sy * img.width + fromX) * 3;
+    for (let i = 0; i < column.length; i++, p += 3) {
+      const o = row + column[i]!;
+      acc[o]! += src[p]!;
+      acc[o + 1]! += src[p + 1]!;
+      acc[o + 2]! += src[p + 2]!;
+    }
+  }
+  const data = new Uint8Array(acc.length);
+  const area = k * k;
+  for (let i = 0; i < acc.length; i++) data[i] = Math.round(acc[i]! / area);
+  return { data, width: blocksX, height: blocksY };
+}
+
+/** Bilinear sampling with samples x samples points per output pixel. */
+function bilinear(img: RgbImage, width: number, height: number, m: readonly number[], samples: number): RgbImage {
+  const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
+  const data = new Uint8Array(width * height * 3);
   const src = img.data;
   const sw = img.width;
   const sh = img.height;
-  const acc = [0, 0, 0];
+  const stride = sw * 3;
+  const weight = 1 / (samples * samples);
+  let r = 0;
+  let g = 0;
+  let bl = 0;
   for (let v = 0; v < height; v++) {
     for (let u = 0; u < width; u++) {
-      acc[0] = acc[1] = acc[2] = 0;
+      r = g = bl = 0;
       for (let sy = 0; sy < samples; sy++) {
         const vv = v + (sy + 0.5) / samples;
         for (let sx = 0; sx < samples; sx++) {
@@ -129,24 +177,35 @@ export function warpAffine(img: RgbImage, outW: number, outH: number, m: readonl
           const y0 = Math.floor(y);
           const fx = x - x0;
           const fy = y - y0;
-          for (let ch = 0; ch < 3; ch++) {
-            const p00 = pixel(src, sw, sh, x0, y0, ch);
-            const p10 = pixel(src, sw, sh, x0 + 1, y0, ch);
-            const p01 = pixel(src, sw, sh, x0, y0 + 1, ch);
-            const p11 = pixel(src, sw, sh, x0 + 1, y0 + 1, ch);
-            const top = p00 + (p10 - p00) * fx;
-            const bottom = p01 + (p11 - p01) * fx;
-            acc[ch]! += top + (bottom - top) * fy;
+          const w00 = (1 - fx) * (1 - fy);
+          const w10 = fx * (1 - fy);
+          const w01 = (1 - fx) * fy;
+          const w11 = fx * fy;
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
+            const p = y0 * stride + x0 * 3;
+            const q = p + stride;
+            r += src[p]! * w00 + src[p + 3]! * w10 + src[q]! * w01 + src[q + 3]! * w11;
+            g += src[p + 1]! * w00 + src[p + 4]! * w10 + src[q + 1]! * w01 + src[q + 4]! * w11;
+            bl += src[p + 2]! * w00 + src[p + 5]! * w10 + src[q + 2]! * w01 + src[q + 5]! * w11;
+          } else {
+            r += edgeTaps(src, sw, sh, x0, y0, 0, w00, w10, w01, w11);
+            g += edgeTaps(src, sw, sh, x0, y0, 1, w00, w10, w01, w11);
+            bl += edgeTaps(src, sw, sh, x0, y0, 2, w00, w10, w01, w11);
           }
         }
       }
       const o = (v * width + u) * 3;
-      data[o] = Math.round(acc[0]! * weight);
-      data[o + 1] = Math.round(acc[1]! * weight);
-      data[o + 2] = Math.round(acc[2]! * weight);
+      data[o] = Math.round(r * weight);
+      data[o + 1] = Math.round(g * weight);
+      data[o + 2] = Math.round(bl * weight);
     }
   }
   return { data, width, height };
+}
+
+/** The four bilinear taps near or past the border, outside pixels black. */
+function edgeTaps(src: Uint8Array, w: number, h: number, x: number, y: number, ch: number, w00: number, w10: number, w01: number, w11: number): number {
+  return pixel(src, w, h, x, y, ch) * w00 + pixel(src, w, h, x + 1, y, ch) * w10 + pixel(src, w, h, x, y + 1, ch) * w01 + pixel(src, w, h, x + 1, y + 1, ch) * w11;
 }
 
 function pixel(src: Uint8Array, w: number, h: number, x: number, y: number, ch: number): number {

@@ -92,6 +92,20 @@ test('cropResize outside the image pads with black and never throws', () => {
   assert.ok(nan.data.every((v) => v === 0));
 });
 
+test('shrinking averages areas (no aliasing) and keeps black outside, also for big factors', () => {
+  // 1-px black/white checkerboard: point sampling would give pure black or white, an area filter grey.
+  const size = 240;
+  const board = { data: new Uint8Array(size * size * 3).map((_, i) => (((i / 3) | 0) % size + (((i / 3 / size) | 0))) % 2 ? 255 : 0), width: size, height: size };
+  const small = cropResize(board, { x: 0, y: 0, width: size, height: size }, 30);
+  assert.ok(small.data.every((v) => Math.abs(v - 128) <= 3), `range ${Math.min(...small.data)}..${Math.max(...small.data)}`);
+  const img = halves(400, 200);
+  const shifted = cropResize(img, { x: -200, y: 0, width: 400, height: 200 }, { width: 40, height: 20 });
+  assert.deepEqual(at(shifted, 5, 10), [0, 0, 0]);
+  assert.deepEqual(at(shifted, 30, 10), [255, 0, 0]);
+  const huge = cropResize(img, { x: -1e6, y: -1e6, width: 2e6, height: 2e6 }, 10);
+  assert.ok(huge.data.every((v) => v <= 1), 'a tiny picture in a huge black box averages to black');
+});
+
 test('padImage adds a black border and keeps the picture in the middle', () => {
   const img = halves(4, 2);
   const padded = padImage(img, 3);
