@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandGate, signUnlock, unlockMessage, type CommandVerdict } from '../../src/mqtt/commands.js';
+import { CommandGate, loadSchemas, signUnlock, unlockMessage, type CommandVerdict } from '../../src/mqtt/commands.js';
 import { ReplayCache } from '../../src/mqtt/replay-cache.js';
 import { quietLog } from '../helpers/broker.js';
+import { repoRoot } from '../helpers/datasets.js';
 
 const SECRET = 'sixteen+ characters secret';
 const MAX_AGE = 30_000;
@@ -138,5 +139,23 @@ test('the replay cache survives a torn last line and compacts its file', () => {
     assert.ok(cache.has('torn-1900') && cache.has('torn-1800'));
   } finally {
     s.cleanup();
+  }
+});
+
+test('the worked example in docs/mqtt.md signs to the digest printed there', () => {
+  const docs = readFileSync(join(repoRoot, 'docs', 'mqtt.md'), 'utf8');
+  const digest = signUnlock('change-me-to-a-long-random-secret', 'front-door', '3f2a9c1e-unlock-0001', 1764403200000);
+  assert.ok(docs.includes(`# ${digest}`), 'docs/mqtt.md shows the right HMAC for its example');
+});
+
+test('the example payloads in the README "MQTT contract" section match the schemas', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## MQTT contract'), readme.indexOf('\n## ', readme.indexOf('## MQTT contract') + 5));
+  const blocks = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as unknown);
+  assert.equal(blocks.length, 2);
+  const schemas = loadSchemas();
+  for (const [name, example] of [['attempt', blocks[0]], ['state', blocks[1]]] as const) {
+    const validate = schemas.get(name)!;
+    assert.ok(validate(example), `${name}: ${JSON.stringify(validate.errors)}`);
   }
 });
