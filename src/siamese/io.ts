@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { tf } from './tf.js';
 import type { LayersModel } from './tf.js';
-import { registerCustomLayers } from './layers.js';
+import { normalizeKerasTopology, registerCustomLayers, stripNestedModelPrefixes } from './layers.js';
 import { MetadataError, parseMetadata, seedDefaults } from './metadata.js';
 import type { FacegateMetadata } from './metadata.js';
 import { seedSiameseModel, SiameseModel, splitSiamese } from './model.js';
@@ -38,66 +38,11 @@ export const WEIGHTS_BIN = 'weights.bin';
 
 const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
-type JsonObject = Record<string, unknown>;
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTensorRef = (v: unknown): v is [string, number, number] =>
-  Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
-
-/** The Keras model config inside a topology: converter output nests it under model_config, tfjs does not. */
-function modelConfigOf(topology: unknown): JsonObject {
-  const config = isObject(topology) && isObject(topology.model_config) ? topology.model_config : topology;
-  if (!isObject(config) || !isObject(config.config)) throw new Error('modelTopology has no model config');
-  return config;
-}
-
-/**
- * Keras 2 serialises the seed's `L1Dist()(a, b)` call (two positional tensors) as ONE inbound tensor whose
- * kwargs hold the other: `[["embedding", 1, 0, {"validation_embedding": ["embedding", 2, 0]}]]`. tfjs would
- * pass that reference on as a plain array, so such tensor kwargs become a second input, the form tfjs layers
- * take: `[["embedding", 1, 0, {}], ["embedding", 2, 0, {}]]`. Returns a rewritten copy.
- */
-export function normalizeKerasTopology(topology: unknown): unknown {
-  const copy = structuredClone(topology);
-  const visit = (model: JsonObject): void => {
-    const layers = (model.config as JsonObject).layers;
-    if (!Array.isArray(layers)) return;
-    for (const layer of layers as JsonObject[]) {
-      if (isObject(layer.config) && Array.isArray(layer.config.layers)) visit(layer);
-      if (layer.class_name !== 'L1Dist' || !Array.isArray(layer.inbound_nodes)) continue;
-      layer.inbound_nodes = (layer.inbound_nodes as unknown[][][]).map((node) =>
-        node.flatMap((entry) => {
-          const kwargs = isObject(entry[3]) ? entry[3] : {};
-          const refs = Object.values(kwargs).filter(isTensorRef);
-          if (refs.length === 0) return [entry];
-          const rest = Object.fromEntries(Object.entries(kwargs).filter(([, v]) => !isTensorRef(v)));
-          return [[entry[0], entry[1], entry[2], rest], ...refs.map((ref) => [...ref, {}])];
-        }),
-      );
-    }
-  };
-  visit(modelConfigOf(copy));
-  return copy;
-}
-
-/**
- * Keras may name the weights of a nested model with the model's name first (`embedding/conv2d/kernel`);
- * tfjs names them by layer alone (`conv2d/kernel`). Strips such a leading nested-model name.
- */
-export function stripNestedModelPrefixes<T extends { name: string }>(topology: unknown, specs: T[]): T[] {
-  const layers = (modelConfigOf(topology).config as JsonObject).layers;
-  const nested = new Set(
-    (Array.isArray(layers) ? (layers as JsonObject[]) : [])
-      .filter((l) => ['Functional', 'Model', 'Sequential'].includes(String(l.class_name)))
-      .map((l) => String((l.config as JsonObject | undefined)?.name ?? l.name)),
-  );
-  return specs.map((spec) => {
-    const [first, ...rest] = spec.name.split('/');
-    return first !== undefined && nested.has(first) && rest.length > 0 ? { ...spec, name: rest.join('/') } : spec;
-  });
-}
-
 /** The bytes a weight occupies in a .bin file (quantised weights are stored in their quantised type). */
 function specBytes(spec: WeightSpec, file: string): number {
+  if (typeof spec?.name !== 'string' || !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ModelLoadError(`${file}: malformed weight entry ${JSON.stringify(spec)}`, 'format', file);
+  }
   const storedAs = spec.quantization?.dtype ?? spec.dtype;
   const size = BYTES_PER_ELEMENT[storedAs];
   if (!size) throw new ModelLoadError(`${file}: weight ${spec.name} has unsupported dtype ${storedAs}`, 'format', file);
@@ -142,6 +87,9 @@ export async function readModelFiles(dirArg: string): Promise<ModelFiles> {
   const weightSpecs: WeightSpec[] = [];
   const chunks: Buffer[] = [];
   for (const group of json.weightsManifest) {
+    if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
+      throw new ModelLoadError(`${jsonPath}: every weightsManifest entry needs "paths" and "weights" lists`, 'format', jsonPath);
+    }
     const outside = group.paths.find((p) => typeof p !== 'string' || p !== basename(p) || p === '..' || p === '.');
     if (outside !== undefined) throw new ModelLoadError(`${jsonPath}: weight file ${JSON.stringify(outside)} must be a plain file name in the model folder`, 'format', jsonPath);
     const files = await Promise.all(group.paths.map((p) => readOrFail(join(dir, p))));
@@ -188,7 +136,7 @@ export async function layersModelFromFiles(files: ModelFiles): Promise<LayersMod
   }
 }
 
-/** The largest MaxPooling2D window in a topology: 2 means the intended pool, anything larger the seed's. */
+/** Which seed variant a network is: 2x2 pools everywhere are the intended pool, anything else the seed's call. */
 function seedVariantOf(model: LayersModel): 'seed' | 'seed-pool2' {
   const { tower } = splitSiamese(model);
   const pools = tower.layers.filter((l) => l.getClassName() === 'MaxPooling2D').map((l) => (l.getConfig().poolSize as number[])[0] ?? 0);
@@ -234,7 +182,8 @@ export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
     }
     return seedSiameseModel(model, metadata.tower === 'seed-pool2' ? 'seed-pool2' : 'seed', metadata);
   } catch (err) {
-    model.dispose();
+    // Free every weight once: disposing the model alone leaves a nested tower used twice alive.
+    for (const weight of model.weights) weight.dispose();
     throw err;
   }
 }
