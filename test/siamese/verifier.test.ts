@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -82,8 +82,10 @@ test('verifies LFW people: the right person is granted, a stranger denied, a bla
   assert.ok(granted.faceJpeg && granted.faceJpeg[0] === 0xff, 'face crop as JPEG');
   for (const stage of ['decode', 'detect', 'embed', 'compare', 'total'] as const) assert.ok(granted.timings[stage] > 0, stage);
 
-  const denied = await verifier.verify(readFileSync(stranger!.images[0]!));
-  assert.equal(denied.decision, 'denied');
+  // A stranger is never let in; the detector may miss a face in some photos, so look at all of them.
+  const strangers = await Promise.all(stranger!.images.map((f) => verifier.verify(readFileSync(f))));
+  assert.ok(strangers.every((r) => r.decision !== 'granted'));
+  assert.ok(strangers.some((r) => r.decision === 'denied'));
 
   const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();
   const noFace = await verifier.verify(blank);
@@ -105,15 +107,16 @@ test('thresholds from settings win over the model metadata', { skip: needLfw() |
 });
 
 test('1,000 verifications leave the tensor count unchanged', { skip: needLfw() || modelReady }, async (t) => {
-  // The fixed crop skips the detector net so the soak stays short; the tower and head run every time.
-  const { settings } = setup(t, { 'vision.detector': 'fixed', 'vision.fixedCrop.x': 0, 'vision.fixedCrop.y': 0 });
+  // The fixed crop skips the detector net and small probes keep decoding cheap, so the soak stays short;
+  // the tower and the head run every time.
+  const { settings } = setup(t, { 'vision.detector': 'fixed', 'vision.fixedCrop.x': 0, 'vision.fixedCrop.y': 0, 'vision.fixedCrop.size': 150 });
   const [ann, ben] = people();
   enrol(settings, ann!.name, ann!.images.slice(0, 5));
   enrol(settings, ben!.name, ben!.images.slice(0, 5));
-  mkdirSync(join(settings.paths.data, 'camera'), { recursive: true });
   const verifier = await createVerifier(settings, quiet);
   t.after(() => verifier.close());
-  const probes = [readFileSync(ann!.images[5]!), readFileSync(ben!.images[6]!)];
+  const small = (file: string) => sharp(file).resize(150, 150).jpeg().toBuffer();
+  const probes = [await small(ann!.images[5]!), await small(ben!.images[6]!)];
   await verifier.verify(probes[0]!);
   const before = tf.memory().numTensors;
   const decisions = new Set<string>();
