@@ -147,6 +147,16 @@ test('broken model folders fail with clear, typed errors', async () => {
   await withWeights(JSON.stringify(unknown));
   await expectLoadError(dir, 'unknown-tower', /tower is unknown: "vgg-face"/);
 
+  const badThreshold = JSON.parse(goodJson);
+  badThreshold.userDefinedMetadata.facegate.thresholds.detection = 1.5;
+  await withWeights(JSON.stringify(badThreshold));
+  await expectLoadError(dir, 'metadata', /thresholds\.detection must be a number in \[0, 1\], got 1\.5/);
+
+  const newer = JSON.parse(goodJson);
+  newer.userDefinedMetadata.facegate.format = 2;
+  await withWeights(JSON.stringify(newer));
+  await expectLoadError(dir, 'metadata', /format must be 1, got 2/);
+
   const escaping = JSON.parse(goodJson);
   escaping.weightsManifest[0].paths = ['../weights.bin'];
   await withWeights(JSON.stringify(escaping));
