@@ -183,6 +183,22 @@ for (const [label, start, skip] of brokers) {
       }
     });
 
+    test('Home Assistant discovery can be turned off; snapshots go out live when enabled', async () => {
+      const broker = await start();
+      const h = await harness(broker, { 'mqtt.homeAssistant.enabled': false, 'mqtt.snapshots': true });
+      try {
+        const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
+        await h.bridge.attempt(makeAttempt(), jpeg);
+        assert.deepEqual(await h.observer.next(h.topics.snapshot), jpeg);
+        await command(h, 'reload', { id: 'reload-no-ha1', ts: Date.now() });
+        await resultFor(h, 'reload', 'reload-no-ha1');
+        assert.deepEqual(h.observer.messages.filter((m) => m.topic.startsWith('facegate-test-ha/')).map((m) => m.topic), []);
+      } finally {
+        await h.close();
+        await broker.close();
+      }
+    });
+
     test('remote unlock, when enabled: signed runs once; replayed, stale, retained or badly signed are refused', async () => {
       const broker = await start();
       const deviceId = `t-unlock-${process.pid}-${Date.now()}`;
@@ -220,3 +236,17 @@ for (const [label, start, skip] of brokers) {
     });
   });
 }
+
+describe('MQTT 5 on Mosquitto', { skip: await needMosquitto(), timeout: 30_000 }, () => {
+  test('the same contract works with protocolVersion 5', async () => {
+    const broker = await useMosquitto();
+    const h = await harness(broker, { 'mqtt.protocolVersion': 5 });
+    try {
+      await command(h, 'verify', { id: 'verify-mqtt5-01', ts: Date.now() });
+      assert.equal((await resultFor(h, 'verify', 'verify-mqtt5-01')).ok, true);
+      assertValid('attempt', json(await h.observer.next(h.topics.attempt)));
+    } finally {
+      await h.close();
+    }
+  });
+});
