@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { Aedes, type AedesOptions } from 'aedes';
 import type { Settings } from '../config.js';
 import type { Logger } from '../log.js';
@@ -35,8 +36,11 @@ export function isPortAnswering(host: string, port: number, timeoutMs = 500): Pr
   });
 }
 
-/** Starts aedes on host:port (port 0 = any free port). */
-export async function startEmbeddedBroker(options: { host?: string; port: number }, log: Logger): Promise<EmbeddedBroker> {
+/** Starts aedes on host:port (port 0 = any free port); with `tls` it speaks mqtts:// instead. */
+export async function startEmbeddedBroker(
+  options: { host?: string; port: number; tls?: { key: Buffer; cert: Buffer } },
+  log: Logger,
+): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
   let port = options.port;
   let persistence: AedesOptions['persistence'] | undefined;
@@ -50,11 +54,14 @@ export async function startEmbeddedBroker(options: { host?: string; port: number
     persistence = (aedes as unknown as { persistence: AedesOptions['persistence'] }).persistence;
     aedes.on('clientError', (client, error) => log.debug({ client: client.id, reason: error.message }, 'embedded broker: client error'));
     // No-delay on the broker side too: Nagle plus delayed ACK costs ~40-90 ms per QoS 1 round trip.
-    const listener = net.createServer({ noDelay: true }, (socket) => {
+    const accept = (socket: net.Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
       aedes.handle(socket);
-    });
+    };
+    const listener = options.tls
+      ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, noDelay: true }, accept)
+      : net.createServer({ noDelay: true }, accept);
     await new Promise<void>((resolve, reject) => {
       listener.once('error', reject);
       listener.listen(port, host, () => {
@@ -86,7 +93,7 @@ export async function startEmbeddedBroker(options: { host?: string; port: number
       return port;
     },
     get url() {
-      return `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      return `${options.tls ? 'mqtts' : 'mqtt'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     },
     stop,
     start: async () => {
