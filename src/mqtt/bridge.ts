@@ -112,12 +112,7 @@ class Bridge {
 
   /** Durably queued first, then sent in order: the door never waits for the broker. */
   async attempt(event: AttemptEvent, snapshot?: Buffer): Promise<void> {
-    try {
-      this.outbox.push({ topic: this.topics.attempt, payload: JSON.stringify(event) });
-    } catch (error) {
-      this.log.error({ err: error, attemptId: event.id }, 'mqtt: cannot queue the attempt event');
-      return;
-    }
+    this.outbox.push({ topic: this.topics.attempt, payload: JSON.stringify(event) });
     // Snapshots are live-only (large, and a face picture should not linger in a queue or as retained).
     if (snapshot && this.settings.mqtt.snapshots && this.connection.connected()) {
       this.connection.publish(this.topics.snapshot, snapshot, { qos: 0, retain: false }).catch(() => undefined);

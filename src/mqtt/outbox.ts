@@ -49,7 +49,19 @@ export class Outbox {
       this.log.warn({ dropped: this.droppedCount, max: this.max }, 'mqtt outbox full: dropped the oldest attempt event');
       this.rewrite();
     } else {
-      appendFileSync(this.file, `${JSON.stringify(entry)}\n`);
+      this.persist(() => appendFileSync(this.file, `${JSON.stringify(entry)}\n`));
+    }
+  }
+
+  /**
+   * The queue in memory is the truth; the file is its copy for restarts. A failed write (disk full, read-only
+   * SD card) must not lose the event or block delivery, so it is logged and the next rewrite tries again.
+   */
+  private persist(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      this.log.error({ err: error, file: this.file, queued: this.entries.length }, 'mqtt outbox: cannot write to disk; queued in memory only');
     }
   }
 
@@ -63,8 +75,11 @@ export class Outbox {
     const header = JSON.stringify({ dropped: this.droppedCount });
     const body = this.entries.map((e) => `${JSON.stringify(e)}\n`).join('');
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, `${header}\n${body}`);
-    renameSync(tmp, this.file);
+    // Write-then-rename, so a power cut leaves either the old or the new queue, never half of one.
+    this.persist(() => {
+      writeFileSync(tmp, `${header}\n${body}`);
+      renameSync(tmp, this.file);
+    });
   }
 
   private load(): void {

@@ -205,7 +205,9 @@ for (const [label, start, skip] of brokers) {
       const t0 = Date.now();
       // Left retained on the broker before the bridge subscribes: it arrives flagged retained and must not run.
       const preload = await observe(broker.url, []);
-      const topics = topicsFor(testSettings(broker.url, { deviceId }).settings);
+      const preloadSettings = testSettings(broker.url, { deviceId });
+      preloadSettings.cleanup();
+      const topics = topicsFor(preloadSettings.settings);
       await preload.client.publishAsync(topics.command('unlock'), JSON.stringify({ id: 'retained-1', ts: t0, hmac: signUnlock(SECRET, deviceId, 'retained-1', t0) }), { qos: 1, retain: true });
       await preload.close();
       const h = await harness(broker, { deviceId, 'mqtt.unlock.enabled': true, 'mqtt.unlock.secret': SECRET });
