@@ -87,9 +87,13 @@ if (orlCount > 0) {
     { inputSize: 224 },
     { inputSize: 320, padding: 20 },
     { inputSize: 320, padding: 40 },
+    { inputSize: 320, padding: 80 },
+    { inputSize: 160, padding: 20 },
+    { inputSize: 160, padding: 40 },
     { inputSize: 224, padding: 40 },
+    { inputSize: 224, padding: 60 },
     { inputSize: 320, padding: 40, minConfidence: 0.3 },
-    { detector: 'ssd' },
+    // Unpadded SSD misses 98 % of ORL (measured once); padded it finds them, at ~20x tiny's cost.
     { detector: 'ssd', padding: 40 },
   ] as Config[]) {
     (result.orl as unknown[]).push(await run(images, config));

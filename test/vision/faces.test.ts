@@ -45,16 +45,16 @@ test('ssd finds the face too', { skip: needLfw() }, async () => {
   assert.ok(faces.length >= 1 && faces[0]!.landmarks === null);
 });
 
-test('ORL (92x112 greyscale, face fills the frame) is found by tiny224 with padding 40', { skip: needOrl() }, async () => {
-  // bench/detectors.ts: tiny224+pad40 misses 4 % of ORL, tiny320 unpadded 52 %.
-  const detector = await createFaceDetector({ ...base, inputSize: 224, padding: 40 }, { landmarks: false });
+test('ORL (92x112 greyscale, face fills the frame) is found by tiny320 with padding 80', { skip: needOrl() }, async () => {
+  // bench/detectors.ts: tiny320+pad80 missed 0 of 100 ORL faces, tiny320 unpadded 52.
+  const detector = await createFaceDetector({ ...base, padding: 80 }, { landmarks: false });
   let found = 0;
   for (let s = 1; s <= 10; s++) {
     const img = await readImage(join(orlDir, `s${s}`, '1.pgm'));
     const face = await findFace(img, detector);
     if (face && face.box.width > 30) found++;
   }
-  assert.ok(found >= 8, `only ${found}/10 ORL faces found`);
+  assert.ok(found >= 9, `only ${found}/10 ORL faces found`);
 });
 
 test('no face in a blank or smoothly shaded picture', async () => {
