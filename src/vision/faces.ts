@@ -4,7 +4,7 @@ import { tf } from '../siamese/tf.js';
 import type { FaceBox } from '../siamese/types.js';
 import { squareFromBox, squareFromLandmarks, squareToAffine, type Point } from './align.js';
 import { loadFaceApi, type FaceApi } from './faceapi.js';
-import { padImage, warpAffine, type RgbImage } from './image.js';
+import { cropResize, padImage, warpAffine, type RgbImage } from './image.js';
 
 export interface DetectedFace {
   /** In original image pixels, clipped to the image. */
@@ -20,6 +20,9 @@ export interface FaceDetector {
 }
 
 export type VisionSettings = Settings['vision'];
+
+/** Pictures larger than this (longest side, px) are shrunk before detection; results are in original px. */
+export const MAX_DETECTION_SIDE = 1600;
 
 export interface DetectorOptions {
   /** Run the 68-landmark net on each face (needed for aligned crops and face-api descriptors). Default true. */
@@ -117,25 +120,34 @@ class FaceApiDetector implements FaceDetector {
   }
 
   async detect(img: RgbImage): Promise<DetectedFace[]> {
-    const pad = this.settings.padding;
+    // A 12 MP phone photo would be a 145 MB int32 tensor, though the nets look at 320 px: shrink big
+    // pictures first (box average) and scale the results back.
+    const shrink = Math.max(img.width, img.height) > MAX_DETECTION_SIDE ? Math.max(img.width, img.height) / MAX_DETECTION_SIDE : 1;
+    const small =
+      shrink > 1
+        ? cropResize(img, { x: 0, y: 0, width: img.width, height: img.height }, { width: Math.round(img.width / shrink), height: Math.round(img.height / shrink) })
+        : img;
+    const sx = img.width / small.width;
+    const sy = img.height / small.height;
     // Tight crops (the face fills the picture) are often missed; a black border gives the detector context.
-    const input = pad > 0 ? padImage(img, pad) : img;
+    const pad = Math.round(this.settings.padding / shrink);
+    const input = pad > 0 ? padImage(small, pad) : small;
+    const toOriginal = (p: { x: number; y: number }) => ({ x: (p.x - pad) * sx, y: (p.y - pad) * sy });
     const tensor = tf.tensor3d(input.data, [input.height, input.width, 3], 'int32');
     try {
       // face-api's typings carry their own copy of the tf types; the engine is the same one.
       const source = tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0];
-      const faces: DetectedFace[] = [];
-      if (this.withLandmarks) {
-        const found = await this.api.detectAllFaces(source, this.options).withFaceLandmarks();
-        for (const f of found) {
-          const landmarks = f.landmarks.positions.map((p) => ({ x: p.x - pad, y: p.y - pad }));
-          faces.push({ box: toFaceBox(f.detection.box, f.detection.score, pad, img), landmarks });
-        }
-      } else {
-        const found = await this.api.detectAllFaces(source, this.options);
-        for (const f of found) faces.push({ box: toFaceBox(f.box, f.score, pad, img), landmarks: null });
-      }
-      return faces.filter((f) => f.box.width > 0 && f.box.height > 0).sort((a, b) => area(b.box) - area(a.box));
+      const found = this.withLandmarks
+        ? (await this.api.detectAllFaces(source, this.options).withFaceLandmarks()).map((f) => ({
+            box: f.detection.box,
+            score: f.detection.score,
+            landmarks: f.landmarks.positions.map(toOriginal),
+          }))
+        : (await this.api.detectAllFaces(source, this.options)).map((f) => ({ box: f.box, score: f.score, landmarks: null }));
+      return found
+        .map((f) => ({ box: toFaceBox(toOriginal(f.box), toOriginal({ x: f.box.right, y: f.box.bottom }), f.score, img), landmarks: f.landmarks }))
+        .filter((f) => f.box.width > 0 && f.box.height > 0)
+        .sort((a, b) => area(b.box) - area(a.box));
     } finally {
       tensor.dispose();
     }
@@ -157,11 +169,12 @@ class FixedCropDetector implements FaceDetector {
   }
 }
 
-function toFaceBox(box: { x: number; y: number; width: number; height: number }, score: number, pad: number, img: RgbImage): FaceBox {
-  const left = Math.max(0, box.x - pad);
-  const top = Math.max(0, box.y - pad);
-  const right = Math.min(img.width, box.x + box.width - pad);
-  const bottom = Math.min(img.height, box.y + box.height - pad);
+/** The box between two corners, clipped to the image. */
+function toFaceBox(topLeft: { x: number; y: number }, bottomRight: { x: number; y: number }, score: number, img: RgbImage): FaceBox {
+  const left = Math.max(0, topLeft.x);
+  const top = Math.max(0, topLeft.y);
+  const right = Math.min(img.width, bottomRight.x);
+  const bottom = Math.min(img.height, bottomRight.y);
   return { x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top), score };
 }
 

@@ -97,6 +97,25 @@ test('padding maps boxes and landmarks back to the original image', { skip: need
   assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= img.width && b.y + b.height <= img.height, 'clipped to the image');
 });
 
+test('a big photo is shrunk for detection and the face comes back in original pixels', { skip: needLfw() }, async () => {
+  const face = await sharp(LFW[1]).resize(900, 900).toBuffer();
+  const photo = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#000' } })
+    .composite([{ input: face, left: 1700, top: 600 }])
+    .jpeg()
+    .toBuffer();
+  const img = await decodeImage(photo);
+  const small = await createFaceDetector(base);
+  const expected = centre((await small.detect(await readImage(LFW[1]!)))[0]!.box); // in the 250 px original
+  const found = (await small.detect(img))[0];
+  assert.ok(found, 'face found in the 3000x2000 photo');
+  const c = centre(found.box);
+  const want = { x: 1700 + (expected.x * 900) / 250, y: 600 + (expected.y * 900) / 250 };
+  assert.ok(Math.hypot(c.x - want.x, c.y - want.y) < 40, `centre ${c.x.toFixed(0)},${c.y.toFixed(0)} vs ${want.x.toFixed(0)},${want.y.toFixed(0)}`);
+  assert.ok(found.box.width > 300, `box ${found.box.width.toFixed(0)} px wide`);
+  const nose = found.landmarks![30]!;
+  assert.ok(nose.x > 1700 && nose.x < 2600 && nose.y > 600 && nose.y < 1500, 'landmarks in original pixels');
+});
+
 test('fixed crop: the configured square, clamped into the image, even with no face', async () => {
   const detector = await createFaceDetector({ ...base, detector: 'fixed' });
   const blank = (width: number, height: number) => ({ data: new Uint8Array(width * height * 3), width, height });
