@@ -62,13 +62,19 @@ export async function startEmbeddedBroker(
     const listener = options.tls
       ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, noDelay: true }, accept)
       : net.createServer({ noDelay: true }, accept);
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(port, host, () => {
-        listener.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(port, host, () => {
+          listener.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // Port taken: stop the broker's heartbeat timer too, or it keeps the process alive.
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw error;
+    }
     port = (listener.address() as net.AddressInfo).port;
     broker = aedes;
     server = listener;
