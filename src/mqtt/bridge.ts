@@ -4,7 +4,7 @@ import type { Settings } from '../config.js';
 import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
 import type { Logger } from '../log.js';
 import { maybeStartEmbeddedBroker, type EmbeddedBroker } from './broker.js';
-import { ManagedConnection, type LastWill } from './client.js';
+import { ManagedConnection, redactUrl, type LastWill } from './client.js';
 import { CommandGate, type CommandVerdict } from './commands.js';
 import { discoveryMessages } from './discovery.js';
 import { Outbox } from './outbox.js';
@@ -72,12 +72,12 @@ export async function startMqttBridge(settings: Settings, log: Logger, handlers:
   bridge.connection = connection;
   connection.start();
   return {
-    url: connection.url,
+    url: redactUrl(connection.url),
     connected: () => connection.connected(),
     attempt: (event, snapshot) => bridge.attempt(event, snapshot),
     status: (event) => bridge.status(event),
     close: async () => {
-      await connection.close([will].map((w) => ({ ...w })));
+      await connection.close([will]);
       await embedded?.close();
     },
   };
