@@ -120,9 +120,10 @@ class Bridge {
     this.drain();
   }
 
+  /** Not awaited past the hand-over: a half-open connection must not hold up the door (or its stop). */
   async status(event: StatusEvent): Promise<void> {
     this.lastStatus = event;
-    if (this.connection.connected()) await this.publishStatus(event);
+    if (this.connection.connected()) void this.publishStatus(event);
   }
 
   private async publishStatus(event: StatusEvent): Promise<void> {
