@@ -62,6 +62,7 @@ export function evaluationPlotSpec(data: EvaluationPlotData): TopLevelSpec {
   // Head scores are probabilities: a fixed [0, 1] axis reads best and compares across models.
   const extent = low >= 0 && high <= 1 ? [0, 1] : [low, high];
 
+  const countTicks = [0, 1, 10, 100, 1000, 10000, 100000].filter((t) => t <= pairs.length);
   const thresholdColor = { field: 'name', type: 'nominal', title: 'threshold', scale: { scheme: 'dark2' } } as const;
 
   return {
@@ -106,7 +107,8 @@ export function evaluationPlotSpec(data: EvaluationPlotData): TopLevelSpec {
             mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
             encoding: {
               x: { field: 'score', type: 'quantitative', bin: { maxbins: BINS, extent }, title: 'pair score' },
-              y: { aggregate: 'count', type: 'quantitative', title: 'pairs', stack: null },
+              // Symlog: good models pile almost every pair into the end bins; the overlapping tails decide the thresholds.
+              y: { aggregate: 'count', type: 'quantitative', title: 'pairs (symlog scale)', stack: null, scale: { type: 'symlog' }, axis: { values: countTicks } },
               fill: { field: 'kind', type: 'nominal', title: 'pairs', scale: { domain: ['genuine', 'impostor'], range: ['#2ca02c', '#d62728'] } },
             },
           },
