@@ -53,6 +53,11 @@ export class AuditLog implements EventSink {
   /** Status is live state, not history: the audit trail records attempts only. */
   async status(_event: StatusEvent): Promise<void> {}
 
+  /** Resolves once every line queued so far is on the disk (or has failed and been logged). */
+  flush(): Promise<void> {
+    return this.queue;
+  }
+
   /** Waits for queued lines, then closes the file. */
   async close(): Promise<void> {
     this.closed = true;
