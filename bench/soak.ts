@@ -3,7 +3,7 @@
  * camera, the audit log on), to show memory, open file handles and tensors stay flat.
  *   --verifier real   the real Siamese verifier with the small committed test model (tensor count is checked)
  *   --verifier fake   a model-free verifier (only the door, sinks and GPIO are soaked)
- * Usage: npm run soak -- [--attempts 20000] [--verifier real|fake]     (progress on stderr, JSON last line)
+ * Usage: npm run soak -- [--attempts 2000] [--verifier real|fake]     (progress on stderr, JSON last line)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -191,7 +191,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { attempts: { type: 'string', default: '20000' }, verifier: { type: 'string', default: 'real' } } });
+  const { values } = parseArgs({ options: { attempts: { type: 'string', default: '2000' }, verifier: { type: 'string', default: 'real' } } });
   const verifier = values.verifier === 'fake' ? 'fake' : 'real';
   const attempts = Number(values.attempts);
   if (!Number.isInteger(attempts) || attempts <= 0) throw new Error('--attempts must be a whole number above 0');

@@ -108,6 +108,18 @@ export class SystemdNotifier {
   }
 }
 
+/** How long READY waits for the first camera frames (below the unit's TimeoutStartSec=180). */
+export const READY_WAIT_MS = 30_000;
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export interface Supervised {
   /** The door relay (the guarded one), switched off by every fail-safe path. */
   relay: Pick<Output, 'set'>;
@@ -129,7 +141,7 @@ export interface Supervision {
  * are healthy and drops the relay as soon as they are not.
  */
 export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: Logger, daemon: Supervised,
-  env: NodeJS.ProcessEnv = process.env): Promise<Supervision> {
+  env: NodeJS.ProcessEnv = process.env, readyWaitMs = READY_WAIT_MS): Promise<Supervision> {
   const failsafe = new Failsafe({ relay: daemon.relay, log }).install();
   const notifier = new SystemdNotifier({ mode: settings.systemd.notify as NotifyMode, log, env });
   const intervalMs = notifier.watchdogIntervalMs();
@@ -145,7 +157,11 @@ export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: 
     });
     watchdog.start();
   }
-  await notifier.notifyReady('door ready');
+  // startDaemon has loaded the model and started camera and MQTT bridge; a streaming camera still needs its
+  // first frame. Past the wait, READY goes out anyway: the watchdog then withholds pings until it is healthy.
+  const healthy = await waitUntil(() => daemon.healthy(), readyWaitMs);
+  if (!healthy) log.warn({ waitedMs: readyWaitMs }, 'not healthy yet (camera frames, model); READY anyway, the watchdog decides');
+  await notifier.notifyReady(healthy ? 'door ready' : 'door started, camera or model not healthy yet');
   if (notifier.enabled) log.info({ watchdogIntervalMs: intervalMs }, 'systemd told READY');
   return {
     failsafe,

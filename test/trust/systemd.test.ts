@@ -114,3 +114,26 @@ test('superviseDaemon: READY once, WATCHDOG while healthy, relay off and no ping
     fake.remove();
   }
 });
+
+test('READY waits until the daemon is healthy (first camera frames), and goes out degraded after the wait', async () => {
+  const fake = fakeSystemdNotify();
+  const { log, lines } = memoryLogger();
+  const relay = new SimulatedOutput('relay', log);
+  try {
+    let healthy = false;
+    const pending = superviseDaemon({ systemd: { notify: 'auto' } }, log, { relay, healthy: () => healthy }, fake.env(), 10_000);
+    await sleep(300);
+    assert.deepEqual(fake.calls(), [], 'no READY while the camera has no frame yet');
+    healthy = true;
+    const ready = await pending;
+    ready.failsafe.uninstall();
+    assert.match(fake.calls()[0]!, /--ready .*--status=door ready$/);
+
+    const degraded = await superviseDaemon({ systemd: { notify: 'auto' } }, log, { relay, healthy: () => false }, fake.env(), 200);
+    degraded.failsafe.uninstall();
+    assert.match(fake.calls()[1]!, /--ready .*--status=door started, camera or model not healthy yet$/);
+    assert.ok(lines.some((l) => String(l.msg).startsWith('not healthy yet')));
+  } finally {
+    fake.remove();
+  }
+});
