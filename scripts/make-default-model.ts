@@ -149,9 +149,13 @@ const losses = await model.trainHead(training, {
 // Calibrate on the held-out identities only.
 const heldOutScores = scoreDatasetPairs(model, heldOutPairs, embeddings);
 const heldOutPairMetrics = pairMetrics(heldOutScores.scores, heldOutScores.labels, 0.5);
-const candidates = [0.2, 0.4, 0.6].map((verification) => ({
+// Per-person door test on the held-out people; a little below the 0.1 % bar so the full set stays within it.
+// Verification 0 (one matching image is enough) is left out on purpose: measured it gives the lowest FRR with
+// 5 images, but then a person's FAR grows with every image added to their folder.
+const CALIBRATION_MAX_FAR = 0.0008;
+const candidates = [0.2, 0.4, 0.6, 0.8].map((verification) => ({
   verification,
-  door: galleryTest(model, heldOutIds, embeddings, { enrolImages: 5, verification, detection: 0.5, maxFar: 0.0005 }),
+  door: galleryTest(model, heldOutIds, embeddings, { enrolImages: 5, verification, detection: 0.5, maxFar: CALIBRATION_MAX_FAR }),
 }));
 for (const c of candidates) {
   say(`held-out door, verification ${c.verification}: detection ${c.door.detection_threshold_for_far.toFixed(4)} -> FAR ${c.door.gallery_far}, FRR ${c.door.gallery_frr.toFixed(4)}`);
@@ -197,6 +201,7 @@ const report = {
   held_out_door: heldOutDoor,
   held_out_l1_baseline: { accuracy: l1Metrics.accuracy, auc: l1Metrics.auc, eer: l1Metrics.eer, frr_at_far_0_1: l1Metrics.frr_at_threshold },
   held_out_euclidean_baseline: { accuracy: euclideanMetrics.accuracy, auc: euclideanMetrics.auc, eer: euclideanMetrics.eer, frr_at_far_0_1: euclideanMetrics.frr_at_threshold },
+  calibration_max_far: CALIBRATION_MAX_FAR,
   calibration_candidates: candidates.map((c) => ({ verification: c.verification, detection: c.door.detection_threshold_for_far, far: c.door.gallery_far, frr: c.door.gallery_frr })),
 };
 say(JSON.stringify(report, null, 2));
