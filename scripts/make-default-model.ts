@@ -10,6 +10,7 @@
  * reported as "held-out" is measured on the other half, whose people the head never saw.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
@@ -185,7 +186,9 @@ const l1 = heldOutScores.pairs.map((p) => {
 const l1Metrics = pairMetrics(l1, heldOutScores.labels, -5);
 const heldOutAtChosen = pairMetrics(heldOutScores.scores, heldOutScores.labels, thresholds.detection);
 const heldOutDoor = galleryTest(model, heldOutIds, embeddings, { enrolImages: 5, verification: thresholds.verification, detection: thresholds.detection });
+const faceApiVersion = (createRequire(import.meta.url)('@vladmandic/face-api/package.json') as { version: string }).version;
 const report = {
+  tower: { package: '@vladmandic/face-api', version: faceApiVersion, net: 'faceRecognitionNet: 128-d ResNet (port of dlib face recognition), frozen; its weights ship in the npm package' },
   command: `node --import tsx scripts/make-default-model.ts --seed ${seed} --epochs ${args.epochs} --learning-rate ${args['learning-rate']} --pairs-per-class ${pairsPerClass}`,
   dataset: 'lfw-dev (shared/datasets/lfw-dev, deep-funneled 250x250)',
   split: { seed, train_identities: trainIds.length, held_out_identities: heldOutIds.length, rule: 'identity-disjoint 50/50, seeded' },
