@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
 import { auditDir } from '../audit/files.js';
 import { attemptsTable } from '../audit/format.js';
 import { isDecision, readAttempts, type AuditQuery } from '../audit/read.js';
 import { parseTimeBound } from '../audit/time.js';
+import { configFromArgv } from './config.js';
 
 const USAGE = `usage: facegate audit [--since DATE|DURATION] [--until DATE|DURATION] [--decision granted|denied|no_face|error] [--json] [--config FILE]
   --since, --until   a duration back from now (30m, 24h, 7d), a UTC date (2026-11-29) or an ISO time; until is exclusive
@@ -59,7 +59,9 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`facegate audit: ${(error as Error).message}`);
     return 64;
   }
-  const settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
+  // The rest must be settings flags: a typo stops with exit 78 rather than being ignored.
+  const configArgs = typeof values.config === 'string' ? ['--config', values.config, ...rest] : rest;
+  const settings = configFromArgv(configArgs).getProperties();
   const result = await readAttempts(auditDir(settings.paths.state), query);
 
   if (values.json) {

@@ -59,6 +59,10 @@ test('facegate audit lists attempts as a table, as JSON lines, filtered, and rep
     const bad = audit(['--decision', 'maybe', '--state-dir', tmp.path]);
     assert.equal(bad.code, 64);
     assert.match(bad.stderr, /--decision must be/);
+
+    const typo = audit(['--state-dri', tmp.path]);
+    assert.equal(typo.code, 78, 'an unknown flag is a configuration error, not silently ignored');
+    assert.match(typo.stderr, /--state-dri/);
   } finally {
     tmp.remove();
   }
