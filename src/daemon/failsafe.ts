@@ -26,7 +26,7 @@ export interface ProcessHooks {
 
 export interface FailsafeOptions {
   /** Anything that de-energises the relay synchronously (the guarded relay, normally). */
-  relay: Pick<Output, 'set'>;
+  relay: Pick<Output, 'set'> & Partial<Pick<Output, 'isOn'>>;
   log: Logger;
   hardExitMs?: number;
   proc?: ProcessHooks;
@@ -58,7 +58,10 @@ export class Failsafe {
     this.listen('SIGINT', () => this.onSignal('SIGINT'));
     this.listen('uncaughtException', (error: unknown, origin: string) => this.fatal(error, origin ?? 'uncaughtException'));
     this.listen('unhandledRejection', (reason: unknown) => this.fatal(reason, 'unhandledRejection'));
-    this.listen('exit', () => this.relayOff('process exit'));
+    // After a clean stop the pins are already released (and off); writing again would only log noise.
+    this.listen('exit', () => {
+      if (this.options.relay.isOn?.() !== false) this.relayOff('process exit');
+    });
     return this;
   }
 

@@ -122,7 +122,7 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 
 export interface Supervised {
   /** The door relay (the guarded one), switched off by every fail-safe path. */
-  relay: Pick<Output, 'set'>;
+  relay: Pick<Output, 'set' | 'isOn'>;
   /** Camera and model working and not stopping: the condition for each WATCHDOG=1. */
   healthy(): boolean;
 }

@@ -209,3 +209,46 @@ test('a disarmed deadman does nothing: an ordinary pulse ends by the book', asyn
     rmSync(sysfs.root, { recursive: true, force: true });
   }
 });
+
+test('process exit: the relay is written off when it is (or may be) on, and left alone after a clean release', () => {
+  const { log } = memoryLogger();
+  const proc = fakeProcess();
+  let writes = 0;
+  let on = true;
+  const relay = { set: (next: boolean) => { writes++; on = next; }, isOn: () => on };
+  const failsafe = new Failsafe({ relay, log, proc }).install();
+  const afterInstall = writes;
+  relay.set(true);
+  proc.emit('exit', 0);
+  assert.equal(on, false);
+  const afterExit = writes;
+  proc.emit('exit', 0);
+  assert.equal(writes, afterExit, 'already off: no write after release');
+  assert.ok(afterExit > afterInstall);
+  failsafe.uninstall();
+});
+
+test('the onoff relay path is synchronous: set(false) reaches writeSync before it returns', async () => {
+  const { OnoffOutput } = await import('../../src/gpio/onoff.js');
+  const written: number[] = [];
+  class FakeGpio {
+    constructor(_pin: number, _direction: string, private readonly options: { activeLow?: boolean } = {}) {}
+    readSync(): 0 | 1 { return 0; }
+    writeSync(value: 0 | 1) { written.push(value); }
+    watch() {}
+    unwatchAll() {}
+    activeLow() { return this.options.activeLow === true; }
+    unexport() {}
+  }
+  const { log } = memoryLogger();
+  const relay = new OnoffOutput('relay', { bcm: 27, sysfs: 539, configKey: 'gpio.relay.pin', activeLow: true }, log,
+    FakeGpio as unknown as ConstructorParameters<typeof OnoffOutput>[3]);
+  const proc = fakeProcess();
+  const failsafe = new Failsafe({ relay, log, proc }).install();
+  relay.set(true);
+  written.length = 0;
+  proc.emit('uncaughtException', new Error('boom'), 'uncaughtException');
+  assert.deepEqual(written, [0], 'written synchronously inside the crash handler');
+  assert.deepEqual(proc.exits, [EXIT_FATAL]);
+  failsafe.uninstall();
+});
