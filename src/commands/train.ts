@@ -484,6 +484,7 @@ export async function trainSiamese(req: TrainRequest, settings: Settings, ctx: T
       model.dispose();
       model = seedSiameseModel(restored.model, req.tower as SeedVariant, model.metadata);
       resumeFrom = restored.state;
+      checkpointed = true; // <out> and the checkpoint already hold a consistent model; a stop keeps them
       ui.phase(`resuming from ${checkpointDir} after epoch ${restored.state.epochsDone}`);
     }
     const trained = model.full!;
@@ -518,6 +519,7 @@ export async function trainSiamese(req: TrainRequest, settings: Settings, ctx: T
     heldOut, thresholds, seconds: Math.round((Date.now() - started) / 100) / 10, checkpoint: head ? null : checkpointDir,
   };
   // Interrupted with a checkpoint on disk: <out> already holds that checkpoint's model; keep it as it is.
+  // Interrupted before any checkpoint: save what there is, so the hours spent are not lost.
   if (!(result.stopped && checkpointed)) {
     await saveSiameseModel(req.out, model, { thresholds, training: { ...trainingInfo(req, result.history, heldOut), runKey } });
   }
