@@ -102,6 +102,22 @@ test('the seed topology trains on wasm: loss falls over 3 epochs, and a resumed 
   restored.model.dispose();
 });
 
+test('three Adam steps on wasm (with the added kernels) give the cpu backend\'s losses', async () => {
+  const data = tinyPairs();
+  const lossesOn = async (backend: string) => {
+    tf.setBackend(backend);
+    const model = freshModel();
+    const losses: number[] = [];
+    await fitPairs(model, data, all.slice(0, 6), options({ epochs: 1, onBatch: (r) => losses.push(r.loss * r.batch - (losses.length ? losses.reduce((a, b) => a + b, 0) : 0)) }));
+    model.dispose();
+    return losses;
+  };
+  const cpu = await lossesOn('cpu');
+  const wasm = await lossesOn('wasm');
+  assert.equal(wasm.length, 3);
+  wasm.forEach((loss, i) => assert.ok(Math.abs(loss - cpu[i]!) < 1e-5 * Math.max(1, Math.abs(cpu[i]!)), `step ${i + 1}: wasm ${loss} vs cpu ${cpu[i]}`));
+});
+
 test('a stop signal ends training after the current batch and keeps the last checkpoint loadable', async () => {
   const data = tinyPairs();
   const model = freshModel();
