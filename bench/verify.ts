@@ -107,6 +107,7 @@ async function benchTower(label: string, model: SiameseModel, runs: number, seed
     seed_verify_ms: seedMs,
     speedup: Number((seedMs / verifyMs).toFixed(1)),
     stages: { decode: stage('decode'), detect: stage('detect'), embed: stage('embed'), compare: stage('compare'), total: verifyMs },
+    gallery_images: info.images,
     runs,
     seed_runs: seedRuns,
     decision,
@@ -133,7 +134,8 @@ try {
     rss_mb: rssMb,
     backend: backend.name,
     stages: main.stages,
-    gallery_images: PEOPLE * PER_PERSON,
+    gallery_images: main.gallery_images,
+    seed_pairs: references.length,
     default_model: main,
     seed_tower: seedTower,
   }));
