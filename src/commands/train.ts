@@ -97,6 +97,7 @@ export function parseTrainRequest(values: ReturnType<typeof splitArgs>['values']
   const tower = (str('tower') ?? 'faceapi-resnet128') as TowerId;
   if (!TOWER_IDS.includes(tower)) throw new UsageError(`--tower must be one of ${TOWER_IDS.join(', ')}, got "${tower}"`);
   const head = tower === 'faceapi-resnet128';
+  if (head && values.resume === true) throw new UsageError('--resume is for seed towers; the face-api head retrains from scratch in about a minute');
   const seedWay = [str('anchor'), str('positive'), str('negative')];
   const dataset = str('dataset');
   if (dataset && seedWay.some(Boolean)) throw new UsageError('give either --dataset or --anchor/--positive/--negative, not both');
@@ -477,7 +478,6 @@ export async function trainSiamese(req: TrainRequest, settings: Settings, ctx: T
     }
     result = { epochsDone: history.length, history, stopped };
   } else {
-    const full = model.full!;
     let resumeFrom: Parameters<typeof fitPairs>[3]['resumeFrom'];
     if (req.resume) {
       const restored = await readCheckpoint(checkpointDir, runKey);
@@ -489,7 +489,6 @@ export async function trainSiamese(req: TrainRequest, settings: Settings, ctx: T
     }
     const trained = model.full!;
     pairData = new ImagePairs((items as RgbImage[]).map((f) => f.data), prepared.pairs, prepared.labels, model.metadata.inputSize);
-    void full;
     result = await fitPairs(trained, pairData, prepared.train, {
       epochs: req.epochs, batchSize: req.batchSize, learningRate: req.learningRate, seed: req.seed, checkpointEvery: req.checkpointEvery,
       ...(resumeFrom ? { resumeFrom } : {}),

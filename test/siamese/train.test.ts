@@ -152,6 +152,7 @@ test('train flags: clear errors for missing or contradictory data options, seed 
   assert.throws(() => parseTrainRequest({ out: 'm', dataset: 'd', anchor: 'a' }), /either --dataset or/);
   assert.throws(() => parseTrainRequest({ out: 'm', dataset: 'd', tower: 'vgg' }), /--tower must be one of/);
   assert.throws(() => parseTrainRequest({ out: 'm', dataset: 'd', epochs: '0' }), /--epochs must be a whole number/);
+  assert.throws(() => parseTrainRequest({ out: 'm', dataset: 'd', resume: true }), /--resume is for seed towers/);
   const seedWay = parseTrainRequest({ out: 'm', tower: 'seed', anchor: 'a', positive: 'p', negative: 'n' });
   assert.deepEqual([seedWay.epochs, seedWay.batchSize, seedWay.learningRate, seedWay.split, seedWay.checkpointEvery], [50, 16, 1e-4, 0.7, 10]);
   assert.deepEqual(seedWay.data, { kind: 'seed', anchor: 'a', positive: 'p', negative: 'n', perClass: 300, augment: 9 });
