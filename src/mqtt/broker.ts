@@ -14,6 +14,8 @@ export interface EmbeddedBroker {
   /** Listens again on the same port with the same in-memory state, like a broker restarted with persistence. */
   start(): Promise<void>;
   close(): Promise<void>;
+  /** Calls listener for every message a client publishes (not the broker's own $SYS traffic). */
+  onPublish(listener: (topic: string, payload: Buffer, clientId: string) => void): void;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -47,11 +49,15 @@ export async function startEmbeddedBroker(
   let broker: Aedes | null = null;
   let server: net.Server | null = null;
   const sockets = new Set<net.Socket>();
+  const publishListeners: ((topic: string, payload: Buffer, clientId: string) => void)[] = [];
 
   const start = async () => {
     const aedes = await Aedes.createBroker(persistence ? { persistence } : {});
     // aedes keeps its persistence on the instance but does not type it; reuse it across restarts.
     persistence = (aedes as unknown as { persistence: AedesOptions['persistence'] }).persistence;
+    aedes.on('publish', (packet, client) => {
+      if (client) for (const listener of publishListeners) listener(packet.topic, Buffer.from(packet.payload), client.id);
+    });
     aedes.on('clientError', (client, error) => log.debug({ client: client.id, reason: error.message }, 'embedded broker: client error'));
     // No-delay on the broker side too: Nagle plus delayed ACK costs ~40-90 ms per QoS 1 round trip.
     const accept = (socket: net.Socket) => {
@@ -106,6 +112,7 @@ export async function startEmbeddedBroker(
       if (!server) await start();
     },
     close: stop,
+    onPublish: (listener) => publishListeners.push(listener),
   };
 }
 

@@ -32,8 +32,23 @@ test('broker restarted twice while attempts happen: a persistent subscriber gets
   const broker = await startAedes();
   const t = testSettings(broker.url);
   const topics = topicsFor(t.settings);
-  // A persistent QoS 1 subscriber: its session (and what is queued for it) survives its own reconnects.
-  const subscriber = await observe(broker.url, [topics.attempt], { clean: false, clientId: uniqueDeviceId('sub'), reconnectPeriod: 50 });
+  // A persistent QoS 1 subscriber (clean: false, fixed client id): what arrives while it is away is queued for
+  // it by the broker, across the broker's restart too (the embedded broker keeps its state, like Mosquitto
+  // with persistence). It is away while the broker restarts and comes back only after the bridge delivered:
+  // aedes, unlike the bridge, may interleave a reconnecting subscriber's queue with live messages (seen here:
+  // 28 before 27, then 27 again), and that is the broker's doing, not something the bridge can prevent.
+  const subscriberId = uniqueDeviceId('sub');
+  const received: string[] = [];
+  let subscriber = await observe(broker.url, [topics.attempt], { clean: false, clientId: subscriberId, reconnectPeriod: 0 });
+  const collect = async () => {
+    received.push(...payloadIds(subscriber.messages.filter((m) => m.topic === topics.attempt).map((m) => m.payload)));
+    await subscriber.close();
+  };
+  // What the broker received from the bridge: the bridge's own contract is "each attempt exactly once".
+  const fromBridge: string[] = [];
+  broker.embedded!.onPublish((topic, payload, clientId) => {
+    if (topic === topics.attempt && clientId === `facegate-${t.settings.deviceId}`) fromBridge.push(payloadIds([payload])[0]!);
+  });
   const bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
   const sent: string[] = [];
   const produce = async (n: number) => {
@@ -47,32 +62,38 @@ test('broker restarted twice while attempts happen: a persistent subscriber gets
     await eventually(() => bridge.connected());
     for (let cycle = 0; cycle < 2; cycle += 1) {
       await produce(5);
-      // Stop only once every PUBACK has landed, on both legs. Bridge -> broker: the outbox is empty. Broker ->
-      // subscriber: the subscriber has everything and one QoS 1 round trip of its own has completed after its
-      // PUBACKs (a client's packets are handled in order). A restart cutting off a PUBACK would make QoS 1
-      // re-send that one message (at-least-once), which consumers absorb by deduping on the attempt id.
+      // Every PUBACK has landed on both legs before anything restarts: the outbox is empty (bridge -> broker),
+      // the subscriber has everything and one QoS 1 round trip of its own completed after its PUBACKs (a
+      // client's packets are handled in order). A restart cutting off a PUBACK would make QoS 1 re-send that
+      // one message (at-least-once), which consumers absorb by deduping on the attempt id.
       await eventually(() => outboxLines(t.stateDir) === 0);
-      await subscriber.count(topics.attempt, sent.length);
+      await subscriber.count(topics.attempt, sent.length - received.length);
       await subscriber.client.publishAsync(`${topics.root}/test-sync`, 'sync', { qos: 1 });
+      await collect();
       await broker.embedded!.stop();
       await eventually(() => !bridge.connected());
       await produce(10);
       assert.equal(outboxLines(t.stateDir), 10, 'attempts made while the broker is down wait on disk');
       await broker.embedded!.start();
       await produce(5);
+      await eventually(() => bridge.connected() && outboxLines(t.stateDir) === 0);
+      subscriber = await observe(broker.url, [], { clean: false, clientId: subscriberId, reconnectPeriod: 0 });
+      // Let the broker flush the queue before new live messages (see above).
+      await subscriber.count(topics.attempt, sent.length - received.length);
     }
     const sentinel = makeAttempt();
     sent.push(sentinel.id);
     await bridge.attempt(sentinel);
     // Delivery is in order, so once the sentinel arrived every earlier message (and any duplicate) has too.
     await subscriber.next(topics.attempt, (p) => p.toString().includes(sentinel.id));
-    const received = payloadIds(subscriber.messages.filter((m) => m.topic === topics.attempt).map((m) => m.payload));
+    await collect();
     assert.equal(sent.length, 41);
-    assert.deepEqual(received, sent);
-    await eventually(() => outboxLines(t.stateDir) === 0);
+    await eventually(() => fromBridge.length >= sent.length); // aedes reports a publish after forwarding it
+    assert.deepEqual(fromBridge, sent, 'the broker received each attempt from the bridge once, in order');
+    assert.deepEqual(received, sent, 'the persistent subscriber received each attempt once, in order');
   } finally {
     await bridge.close();
-    await subscriber.close();
+    if (subscriber.client.connected) await subscriber.close();
     await broker.close();
     t.cleanup();
   }
@@ -99,7 +120,7 @@ test('a reconnect or a restart never re-executes a command, even with a persiste
     await broker.embedded!.start();
     await eventually(() => bridge.connected() && sender.client.connected);
     await send('cmd-before-restart');
-    await eventually(() => resultsFor('cmd-before-restart').length === 2);
+    await eventually(() => resultsFor('cmd-before-restart').length >= 2);
     assert.match(resultsFor('cmd-before-restart')[1]!.reason ?? '', /replayed/);
 
     // The daemon goes away; commands sent meanwhile are queued by the broker (persistent session)...
@@ -108,7 +129,7 @@ test('a reconnect or a restart never re-executes a command, even with a persiste
     await send('cmd-while-away');
     // ...and delivered to the restarted daemon, which remembers ids on disk.
     bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers(calls), { startEmbedded: false, clean: false });
-    await eventually(() => resultsFor('cmd-before-restart').length === 3 && resultsFor('cmd-while-away').length === 1);
+    await eventually(() => resultsFor('cmd-before-restart').length >= 3 && resultsFor('cmd-while-away').length >= 1);
     assert.match(resultsFor('cmd-before-restart')[2]!.reason ?? '', /replayed/);
     assert.equal(resultsFor('cmd-while-away')[0]!.ok, true);
     assert.deepEqual(calls, ['cmd-before-restart', 'cmd-while-away']);
