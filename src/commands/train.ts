@@ -376,12 +376,12 @@ class Progress {
 
   batch(report: BatchReport, epochs: number): void {
     if (!this.tty) return;
-    const payload = { epoch: report.epoch, epochs, loss: report.loss.toFixed(4) };
+    const payload = { epoch: report.epoch, epochs, loss: report.loss.toFixed(4), precision: report.precision.toFixed(3), recall: report.recall.toFixed(3) };
     if (!this.bar) {
       this.bar = new cliProgress.SingleBar(
         {
           stream: this.stream as NodeJS.WritableStream,
-          format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | loss {loss}',
+          format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} batches | ETA {eta_formatted} | loss {loss} precision {precision} recall {recall}',
           hideCursor: true,
           etaBuffer: 20,
           clearOnComplete: true,

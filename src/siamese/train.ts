@@ -102,7 +102,10 @@ export interface BatchReport {
   epoch: number;
   batch: number;
   batches: number;
+  /** Running means over this epoch so far. */
   loss: number;
+  precision: number;
+  recall: number;
 }
 
 export interface FitOptions {
@@ -183,7 +186,7 @@ export async function fitPairs(model: LayersModel, data: PairData, trainIndices:
           if (p > 0.5) positive ? tp++ : fp++;
           else if (positive) fn++;
         });
-        options.onBatch?.({ epoch: epochsDone + 1, batch: b + 1, batches, loss: lossSum / seen });
+        options.onBatch?.({ epoch: epochsDone + 1, batch: b + 1, batches, loss: lossSum / seen, precision: tp + fp ? tp / (tp + fp) : 0, recall: tp + fn ? tp / (tp + fn) : 0 });
         await new Promise((next) => setImmediate(next)); // lets SIGINT and the progress bar through
       }
       if (stopped) break;
