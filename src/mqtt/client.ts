@@ -48,6 +48,9 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A connection that stayed up this long counts as healthy and resets the reconnect backoff. */
+const STABLE_CONNECTION_MS = 10_000;
+
 const readPem = (file: string | null) => (file ? readFileSync(file) : undefined);
 
 /**
@@ -147,11 +150,12 @@ export class ManagedConnection {
     }
     this.client = client;
     let thisClientConnected = false;
+    let connectedAt = 0;
     client.on('connect', () => {
       if (this.client !== client) return;
       thisClientConnected = true;
+      connectedAt = Date.now();
       this.isConnected = true;
-      this.failures = 0;
       this.log.info({ url: redactUrl(this.url), clientId: this.clientId }, 'mqtt: connected');
       Promise.resolve(this.hooks.onConnect()).catch((error: unknown) => {
         if (this.closing) return;
@@ -164,8 +168,9 @@ export class ManagedConnection {
       this.hooks.onMessage(topic, payload, (packet as { retain?: boolean }).retain === true);
     });
     client.on('error', (error: Error) => {
-      // Never log the options: they hold the password.
-      this.log.warn({ url: redactUrl(this.url), reason: error.message }, 'mqtt: connection error');
+      // Never log the options: they hold the password. While the broker stays down, every 10th is enough.
+      const level = this.failures % 10 === 0 ? 'warn' : 'debug';
+      this.log[level]({ url: redactUrl(this.url), reason: error.message, failures: this.failures }, 'mqtt: connection error');
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -174,7 +179,13 @@ export class ManagedConnection {
       client.end(true);
       if (thisClientConnected) {
         this.isConnected = false;
-        this.log.warn({ url: redactUrl(this.url) }, 'mqtt: disconnected');
+        // Only a connection that lasted resets the backoff: a broker that accepts and at once drops us
+        // (another client with our id, an ACL) must not turn into a reconnect loop at the minimum delay.
+        const lastedMs = Date.now() - connectedAt;
+        if (lastedMs >= STABLE_CONNECTION_MS) this.failures = 0;
+        this.log.warn({ url: redactUrl(this.url), lastedMs }, lastedMs < STABLE_CONNECTION_MS
+          ? 'mqtt: disconnected soon after connecting (is another client using the same client id?)'
+          : 'mqtt: disconnected');
         for (const lost of [...this.lostListeners]) lost();
         this.hooks.onDisconnect?.();
       }
