@@ -4,7 +4,6 @@ import { basename, join } from 'node:path';
 import { galleryDir } from '../config.js';
 import { isImageFile } from '../siamese/datasets.js';
 import { GalleryError, validatePersonName, writePerson, type NewImage } from '../siamese/gallery.js';
-import { createVerifier } from '../siamese/verifier.js';
 import { commandSettings, errorMessage, splitArgs } from './verify.js';
 
 const USAGE = `usage: facegate enroll NAME --images DIR [--crops] [--json] [--config FILE]
@@ -49,6 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   let verifier;
   try {
+    // Loaded here, not at the top: usage errors and `gallery` (which shares the helpers above) skip tfjs.
+    const { createVerifier } = await import('../siamese/verifier.js');
     verifier = await createVerifier(settings, log);
   } catch (error) {
     console.error(`facegate enroll: cannot load the model: ${errorMessage(error)}`);

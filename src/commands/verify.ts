@@ -3,7 +3,6 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Settings } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { VerifyResult } from '../siamese/types.js';
-import { createVerifier } from '../siamese/verifier.js';
 
 /**
  * facegate verify --image F [--json] [--model DIR]
@@ -95,6 +94,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   let verifier;
   try {
+    // Loaded here, not at the top: usage errors and `gallery` (which shares the helpers above) skip tfjs.
+    const { createVerifier } = await import('../siamese/verifier.js');
     verifier = await createVerifier(settings, log);
   } catch (error) {
     console.error(`facegate verify: cannot load the model or gallery: ${errorMessage(error)}`);
