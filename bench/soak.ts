@@ -4,6 +4,8 @@
  *   --verifier real   the real Siamese verifier with the small committed test model (tensor count is checked)
  *   --verifier fake   a model-free verifier (only the door, sinks and GPIO are soaked)
  * Usage: npm run soak -- [--attempts 2000] [--verifier real|fake]     (progress on stderr, JSON last line)
+ * For the tightest RSS figure pin V8's young generation, as test/trust/soak.test.ts does:
+ *   node --min-semi-space-size=16 --max-semi-space-size=16 --import tsx bench/soak.ts ...
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +50,9 @@ export interface SoakResult {
   rssGrowthPct: number;
   heapStartMB: number;
   heapEndMB: number;
+  /** What V8 has reserved for its heap; RSS follows it. */
+  heapTotalStartMB: number;
+  heapTotalEndMB: number;
   fdStart: number;
   fdEnd: number;
   tensorsStart: number | null;
@@ -56,7 +61,7 @@ export interface SoakResult {
 }
 
 const WARMUP_BATCH = 250;
-/** RSS must hold within 1 % for this many batches in a row before the baseline is taken. */
+/** RSS and the V8 heap's reserved size must hold within 1 % for this many batches in a row before the baseline. */
 const SETTLED_BATCHES = 4;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -150,23 +155,24 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     await audit.flush();
   };
   try {
-    const maxWarmup = options.maxWarmup ?? 6000;
+    const maxWarmup = options.maxWarmup ?? 10_000;
     let warmupAttempts = 0;
     const batch = options.warmupBatch ?? WARMUP_BATCH;
-    let lastRss = Infinity;
+    let last = { rss: Infinity, heapTotal: Infinity };
     let settledBatches = 0;
+    const steady = (now: number, before: number) => Math.abs(now - before) / before < 0.01;
     for (;;) {
       for (let i = 0; i < batch; i++) await attempt();
       warmupAttempts += batch;
       gc();
-      const rss = process.memoryUsage().rss;
-      settledBatches = Math.abs(rss - lastRss) / lastRss < 0.01 ? settledBatches + 1 : 0;
-      lastRss = rss;
+      const { rss, heapTotal } = process.memoryUsage();
+      settledBatches = steady(rss, last.rss) && steady(heapTotal, last.heapTotal) ? settledBatches + 1 : 0;
+      last = { rss, heapTotal };
       if (settledBatches >= SETTLED_BATCHES || warmupAttempts >= maxWarmup) break;
     }
     for (const key of Object.keys(decisions) as Decision[]) delete decisions[key];
     gc();
-    const start = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, fds: openFiles(), tensors: tf?.memory().numTensors ?? null };
+    const start = { ...process.memoryUsage(), fds: openFiles(), tensors: tf?.memory().numTensors ?? null };
     const began = performance.now();
     for (let i = 1; i <= options.attempts; i++) {
       await attempt();
@@ -174,13 +180,14 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     }
     const seconds = (performance.now() - began) / 1000;
     gc();
-    const end = { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, fds: openFiles(), tensors: tf?.memory().numTensors ?? null };
+    const end = { ...process.memoryUsage(), fds: openFiles(), tensors: tf?.memory().numTensors ?? null };
     return {
       attempts: options.attempts, warmupAttempts, verifier: options.verifier,
       seconds: Math.round(seconds * 100) / 100,
       attemptsPerSecond: Math.round((options.attempts / seconds) * 10) / 10,
       rssStartMB: mb(start.rss), rssEndMB: mb(end.rss), rssGrowthPct: Math.round(((end.rss - start.rss) / start.rss) * 1000) / 10,
-      heapStartMB: mb(start.heap), heapEndMB: mb(end.heap),
+      heapStartMB: mb(start.heapUsed), heapEndMB: mb(end.heapUsed),
+      heapTotalStartMB: mb(start.heapTotal), heapTotalEndMB: mb(end.heapTotal),
       fdStart: start.fds, fdEnd: end.fds, tensorsStart: start.tensors, tensorsEnd: end.tensors, decisions,
     };
   } finally {
