@@ -7,6 +7,11 @@ import type { Logger } from '../log.js';
  * broker is unreachable survive a restart and go out in order afterwards. Only the head is ever removed, and
  * only after the broker acknowledged it; a crash between the ack and the removal re-sends that one message
  * (at-least-once: consumers dedupe by attempt id).
+ *
+ * File format, one JSON object per line: `{"dropped":n}` (first line: how many were dropped for lack of room),
+ * `{"topic","payload"}` (a queued message), `{"ack":1}` (the current head was delivered). Acks are appended
+ * rather than rewriting the file for each delivered message, which for a full outbox would rewrite hundreds of
+ * kilobytes per message on an SD card; the file is compacted when it empties or collects many acks.
  */
 export interface OutboxEntry {
   topic: string;
@@ -14,10 +19,14 @@ export interface OutboxEntry {
   payload: string;
 }
 
+/** Acks appended before the file is rewritten without them. */
+const COMPACT_AFTER_ACKS = 200;
+
 export class Outbox {
   private entries: OutboxEntry[] = [];
   /** Entries dropped (oldest first) because the outbox was full; survives restarts in the file's header line. */
   private droppedCount = 0;
+  private acksOnDisk = 0;
 
   constructor(
     private readonly file: string,
@@ -53,6 +62,17 @@ export class Outbox {
     }
   }
 
+  /** Removes the head after the broker acknowledged it. */
+  shift(): void {
+    this.entries.shift();
+    if (this.entries.length === 0 || this.acksOnDisk >= COMPACT_AFTER_ACKS) {
+      this.rewrite();
+    } else {
+      this.persist(() => appendFileSync(this.file, '{"ack":1}\n'));
+      this.acksOnDisk += 1;
+    }
+  }
+
   /**
    * The queue in memory is the truth; the file is its copy for restarts. A failed write (disk full, read-only
    * SD card) must not lose the event or block delivery, so it is logged and the next rewrite tries again.
@@ -65,12 +85,6 @@ export class Outbox {
     }
   }
 
-  /** Removes the head after the broker acknowledged it. */
-  shift(): void {
-    this.entries.shift();
-    this.rewrite();
-  }
-
   private rewrite(): void {
     const header = JSON.stringify({ dropped: this.droppedCount });
     const body = this.entries.map((e) => `${JSON.stringify(e)}\n`).join('');
@@ -79,6 +93,7 @@ export class Outbox {
     this.persist(() => {
       writeFileSync(tmp, `${header}\n${body}`);
       renameSync(tmp, this.file);
+      this.acksOnDisk = 0;
     });
   }
 
@@ -87,18 +102,18 @@ export class Outbox {
       this.rewrite();
       return;
     }
-    const lines = readFileSync(this.file, 'utf8').split('\n');
     let skipped = 0;
-    for (const line of lines) {
+    for (const line of readFileSync(this.file, 'utf8').split('\n')) {
       if (!line.trim()) continue;
       try {
-        const parsed = JSON.parse(line) as Partial<OutboxEntry> & { dropped?: number };
+        const parsed = JSON.parse(line) as Partial<OutboxEntry> & { dropped?: number; ack?: number };
         if (typeof parsed.dropped === 'number') this.droppedCount = parsed.dropped;
+        else if (parsed.ack === 1) this.entries.shift();
         else if (typeof parsed.topic === 'string' && typeof parsed.payload === 'string') {
           this.entries.push({ topic: parsed.topic, payload: parsed.payload });
         } else skipped += 1;
       } catch {
-        // A torn last line after a power cut: keep everything before it.
+        // A torn last line after a power cut: keep everything before it (a torn ack re-sends one message).
         skipped += 1;
       }
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -31,6 +31,26 @@ test('the outbox keeps order across a restart, drops the oldest when full and co
     }
     assert.deepEqual(drained, [entry(4).payload, entry(5).payload]);
     assert.equal(new Outbox(file, 3, quietLog()).size, 0);
+    assert.equal(readFileSync(file, 'utf8'), '{"dropped":2}\n', 'an emptied outbox is compacted to its header');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('delivered messages are marked with appended acks, so a restart mid-drain resumes at the right one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'facegate-outbox-'));
+  const file = join(dir, 'outbox.jsonl');
+  try {
+    const outbox = new Outbox(file, 1000, quietLog());
+    for (let n = 1; n <= 500; n += 1) outbox.push(entry(n));
+    for (let n = 1; n <= 450; n += 1) outbox.shift();
+    outbox.push(entry(501));
+    // 450 acks: compacted at least once along the way, so the file never holds them all.
+    assert.ok(readFileSync(file, 'utf8').split('\n').filter((l) => l === '{"ack":1}').length <= 200);
+    appendFileSync(file, '{"ack"'); // torn ack: that message is simply sent again
+    const reopened = new Outbox(file, 1000, quietLog());
+    assert.equal(reopened.size, 51);
+    assert.equal(reopened.peek()!.payload, entry(451).payload);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,9 +9,11 @@ import {
   eventually, freePort, makeAttempt, observe, quietLog, startAedes, testSettings, uniqueDeviceId,
 } from '../helpers/broker.js';
 
-/** Queued attempt events on disk (the first line is the outbox's header). */
-const outboxLines = (stateDir: string) =>
-  readFileSync(join(stateDir, 'mqtt', 'outbox.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).length - 1;
+/** Attempt events still queued on disk: message lines minus "delivered" marks (see src/mqtt/outbox.ts). */
+function outboxLines(stateDir: string): number {
+  const lines = readFileSync(join(stateDir, 'mqtt', 'outbox.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
+  return lines.filter((l) => l.includes('"topic"')).length - lines.filter((l) => l === '{"ack":1}').length;
+}
 
 function recordingHandlers(calls: string[], attempts?: () => MqttBridge): CommandHandlers {
   return {
