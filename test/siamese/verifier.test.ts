@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -123,4 +123,25 @@ test('1,000 verifications leave the tensor count unchanged', { skip: needLfw() |
   for (let i = 0; i < 1000; i++) decisions.add((await verifier.verify(probes[i % 2]!)).decision);
   assert.equal(tf.memory().numTensors, before);
   assert.ok(decisions.size >= 1);
+});
+
+test('another model never reads the first model\'s cached gallery embeddings', { skip: needLfw() || modelReady }, async (t) => {
+  const { settings, dir } = setup(t);
+  const [ann] = people();
+  enrol(settings, ann!.name, ann!.images.slice(0, 3));
+  const first = await createVerifier(settings, quiet);
+  await first.close();
+  // The same head with other calibrated thresholds: a different model file, so a different fingerprint.
+  const otherModel = join(dir, 'other-model');
+  cpSync(join(repoRoot, 'models/default'), otherModel, { recursive: true });
+  const json = JSON.parse(readFileSync(join(otherModel, 'model.json'), 'utf8'));
+  json.userDefinedMetadata.facegate.thresholds.detection = 0.5;
+  writeFileSync(join(otherModel, 'model.json'), JSON.stringify(json));
+  const second = await createVerifier({ ...settings, model: { ...settings.model, dir: otherModel } }, quiet);
+  t.after(() => second.close());
+  assert.equal(second.thresholds.detection, 0.5);
+  assert.notEqual(second.info().model, first.info().model);
+  const namespaces = readdirSync(join(settings.paths.state, 'embeddings'));
+  assert.equal(namespaces.length, 2, 'one cache folder per model');
+  for (const ns of namespaces) assert.equal(readdirSync(join(settings.paths.state, 'embeddings', ns)).length, 3);
 });
