@@ -252,3 +252,30 @@ test('the onoff relay path is synchronous: set(false) reaches writeSync before i
   assert.deepEqual(proc.exits, [EXIT_FATAL]);
   failsafe.uninstall();
 });
+
+test('guardDoorRelay on real pins aims the deadman at the relay\'s sysfs value file (Pi 5 numbering)', async () => {
+  const { fakeSysfs, PI5 } = await import('../fixtures/fake-sysfs/tree.js');
+  const { guardDoorRelay } = await import('../../src/daemon/failsafe.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const root = fakeSysfs(PI5);
+  // As onoff leaves an exported active-low relay: kernel active_low=1, value holds the logical level.
+  const gpioDir = join(root, 'gpio598'); // pinctrl-rp1 base 571 + BCM 27
+  mkdirSync(gpioDir);
+  writeFileSync(join(gpioDir, 'active_low'), '1\n');
+  writeFileSync(join(gpioDir, 'value'), '1\n');
+  const settings = loadConfig({ env: {}, overrides: { 'gpio.driver': 'onoff', 'gpio.sysfsRoot': root, 'gpio.relay.pin': 27, 'door.unlockMs': 50, 'door.maxUnlockMs': 50 } }).getProperties();
+  const { log } = memoryLogger();
+  let on = false;
+  const relay = { name: 'relay', set(next: boolean) { on = next; }, isOn: () => on, show() {}, async release() {} };
+  const guarded = guardDoorRelay(relay, settings, log);
+  try {
+    guarded.relay.set(true);
+    const start = Date.now();
+    while (readFileSync(join(gpioDir, 'value'), 'utf8').trim() !== '0' && Date.now() - start < 10_000) { /* loop blocked */ }
+    assert.equal(readFileSync(join(gpioDir, 'value'), 'utf8').trim(), '0', 'the deadman wrote the OFF level');
+    assert.equal(guarded.relay.isOn(), false);
+  } finally {
+    await guarded.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
