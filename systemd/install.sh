@@ -74,7 +74,15 @@ if [ -e "$CONFIG_DIR/config.json" ]; then
 else
   TEMPLATE="$SOURCE/config/raspberry-pi.json"
   [ -f "$TEMPLATE" ] || TEMPLATE="$SOURCE/config/default.json"
-  run cp "$TEMPLATE" "$CONFIG_DIR/config.json"
+  # The service's own paths go into the file (not the unit's environment), so later edits here take effect.
+  run "$NODE" -e '
+    const fs = require("node:fs");
+    const [template, target, state, model] = process.argv.slice(1);
+    const config = JSON.parse(fs.readFileSync(template, "utf8"));
+    config.paths = { data: state + "/data", state: state + "/state", ...config.paths };
+    config.model = { dir: model, ...config.model };
+    fs.writeFileSync(target, JSON.stringify(config, null, 2) + "\n");
+  ' "$TEMPLATE" "$CONFIG_DIR/config.json" "$STATE_DIR" "$PREFIX/models/default"
 fi
 # The config may hold the MQTT password and the unlock secret.
 run chown root:"$SERVICE_USER" "$CONFIG_DIR" "$CONFIG_DIR/config.json"

@@ -46,6 +46,8 @@ test('the unit is Type=notify with a watchdog and restarts on failure, but not o
   assert.ok(Number(one('TimeoutStopSec')) * 1000 > HARD_EXIT_MS, 'our hard exit must come before systemd\'s SIGKILL');
   assert.equal(one('StateDirectory'), 'facegate');
   assert.equal(one('User'), 'facegate');
+  // Settings belong in /etc/facegate/config.json: a FACEGATE_* variable here would silently override it.
+  assert.deepEqual((service.get('Environment') ?? []).filter((e) => e.startsWith('FACEGATE_')), []);
 });
 
 test('hardening is on, without the settings that break sysfs GPIO, the camera or the V8 JIT', () => {
