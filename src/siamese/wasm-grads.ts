@@ -35,7 +35,7 @@ interface WasmBackendLike {
 }
 type KernelFunc = (args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs?: Record<string, unknown> }) => TensorInfo;
 
-const registered = new Set<string>();
+let registered = false;
 
 function kernelOf(name: string): KernelFunc | null {
   const config = tf.getKernel(name, 'wasm');
@@ -308,13 +308,13 @@ function replaceKernel(name: string, build: (original: KernelFunc | null) => Ker
  */
 export function registerWasmTrainingKernels(): boolean {
   if (tf.getBackend() !== 'wasm') return false;
-  if (registered.has('all')) return true;
+  if (registered) return true;
   replaceKernel('Conv2DBackpropFilter', (original) => conv2dBackpropFilter(original));
   replaceKernel('Conv2DBackpropInput', (original) => conv2dBackpropInput(original ?? failing('Conv2DBackpropInput')));
   replaceKernel('BatchMatMul', (original) => batchMatMulWithoutTranspose(original ?? failing('BatchMatMul')));
   replaceKernel('MaxPool', (original) => maxPoolSeparable(original ?? failing('MaxPool')));
   replaceKernel('MaxPoolGrad', (original) => maxPoolGradSeparable(original ?? failing('MaxPoolGrad')));
-  registered.add('all');
+  registered = true;
   return true;
 }
 
