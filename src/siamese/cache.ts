@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
 
 /**
@@ -71,10 +71,17 @@ export class EmbeddingCache {
   }
 }
 
+/** Files whose name ends in this marker are already face crops (from `facegate collect`): no detection. */
+export const CROP_MARKER = '.crop';
+
+export function isFaceCropFile(file: string): boolean {
+  return basename(file, extname(file)).endsWith(CROP_MARKER);
+}
+
 /** The model-world steps that turn image bytes into an embedding. Built by the verifier from its model. */
 export interface FacePipeline {
   /** Decode, find the largest face, crop it for the tower. null = no face. Throws on an unreadable image. */
-  faceCrop(bytes: Buffer): Promise<import('../vision/image.js').RgbImage | null>;
+  faceCrop(bytes: Buffer, options?: { isCrop?: boolean }): Promise<import('../vision/image.js').RgbImage | null>;
   /** One batched tower pass. */
   embed(faces: Array<import('../vision/image.js').RgbImage>): Promise<Float32Array[]>;
 }
@@ -129,7 +136,7 @@ export async function embedFiles(files: string[], pipeline: FacePipeline, cache:
         if (done % 250 === 0) options.onProgress?.(done, files.length, computed);
         continue;
       }
-      const face = await pipeline.faceCrop(bytes);
+      const face = await pipeline.faceCrop(bytes, { isCrop: isFaceCropFile(file) });
       if (face === null) {
         cache.set(hash, { kind: 'no_face' });
         results[index] = { file, hash, kind: 'no_face', cached: false };

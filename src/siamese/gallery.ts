@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, fsyncSync, openSync, closeSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Logger } from '../log.js';
-import { embedFiles, sha256, type EmbeddingCache, type FacePipeline } from './cache.js';
+import { CROP_MARKER, embedFiles, isFaceCropFile, sha256, type EmbeddingCache, type FacePipeline } from './cache.js';
 import { isImageFile } from './datasets.js';
 
 /**
@@ -14,12 +14,7 @@ export class GalleryError extends Error {
   override name = 'GalleryError';
 }
 
-/** Files whose name carries this marker are already face crops (from `facegate collect`): no detection. */
-export const CROP_MARKER = '.crop';
-
-export function isFaceCropFile(file: string): boolean {
-  return basename(file, extname(file)).endsWith(CROP_MARKER);
-}
+export { CROP_MARKER, isFaceCropFile };
 
 /** A person's name becomes a folder name: letters, digits, space, "_", "-", "." inside; no path tricks. */
 export function validatePersonName(name: string): string {
