@@ -76,9 +76,10 @@ export async function run(argv: string[]): Promise<number> {
       log,
       ...(typeof values['cache-dir'] === 'string' ? { cacheDir: values['cache-dir'] } : {}),
       onProgress: (done, total) => {
+        // Progress goes to stderr even with --json (stdout keeps the one JSON object): a first run takes minutes.
         if (Date.now() - lastReport > 5000) {
           lastReport = Date.now();
-          say(`  ${done}/${total}`);
+          console.error(`  embedded ${done}/${total}`);
         }
       },
     });
