@@ -143,6 +143,8 @@ const path = require('node:path');
 const flags = new Int32Array(workerData.flags);
 const deadline = new Float64Array(workerData.deadline);
 function forceOff() {
+  // Counted first: whoever sees the relay off must also see that the deadman did it.
+  Atomics.add(flags, 1, 1);
   const target = workerData.target;
   if (target) {
     try {
@@ -152,7 +154,6 @@ function forceOff() {
       fs.writeFileSync(target.valuePath, String(inverted ? 1 - offLevel : offLevel));
     } catch { Atomics.add(flags, 2, 1); }
   }
-  Atomics.add(flags, 1, 1);
 }
 for (;;) {
   const generation = Atomics.load(flags, 0);
