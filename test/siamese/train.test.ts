@@ -106,7 +106,10 @@ test('three Adam steps on wasm (with the added kernels) give the cpu backend\'s 
   const data = tinyPairs();
   const lossesOn = async (backend: string) => {
     tf.setBackend(backend);
-    const model = freshModel();
+    // 2x2 pools and fewer filters: the cpu backend needs ~8 s per 64x64-window pool gradient (that kernel is
+    // compared with cpu on its own in wasm-grads.test.ts); convolutions, Dense, L1Dist and Adam stay the same.
+    const model = buildSeedSiamese('seed-pool2', { ...TINY_SEED, filters: [2, 4, 4, 8] });
+    seedWeights(model, 5);
     const losses: number[] = [];
     await fitPairs(model, data, all.slice(0, 6), options({ epochs: 1, onBatch: (r) => losses.push(r.loss * r.batch - (losses.length ? losses.reduce((a, b) => a + b, 0) : 0)) }));
     model.dispose();
