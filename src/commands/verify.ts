@@ -39,11 +39,16 @@ export function splitArgs<T extends Options>(argv: string[], own: T) {
   return { values: values as Record<string, string | boolean | undefined>, positionals: ownPositionals, settingsArgs };
 }
 
-/** Settings for a one-shot command; logs go to stderr so stdout stays clean for --json. */
+/**
+ * Settings for a one-shot command. Logs go to stderr so stdout stays clean for --json, and the daemon's
+ * default "info" becomes "warn": a person at a terminal wants the answer, not the start-up chatter
+ * (--log-level debug brings it back).
+ */
 export function commandSettings(values: Record<string, unknown>, settingsArgs: string[]): { settings: Settings; log: Logger } {
   const file = typeof values.config === 'string' ? values.config : undefined;
   const settings = loadConfig({ file, args: settingsArgs }).getProperties();
-  const log = createLogger({ level: settings.log.level, destination: process.stderr });
+  const level = settings.log.level === 'info' ? 'warn' : settings.log.level;
+  const log = createLogger({ level, destination: process.stderr });
   return { settings, log };
 }
 
