@@ -187,7 +187,8 @@ function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera
 /** The real verifier and MQTT bridge, loaded only when used (they pull in tfjs and mqtt). */
 async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> {
   const { createVerifier } = await import('../siamese/verifier.js');
-  return createVerifier(settings, log);
+  // Warmed up before startDaemon returns, so before READY=1: the first press is as fast as later ones.
+  return createVerifier(settings, log, { warmUp: { width: settings.camera.width, height: settings.camera.height } });
 }
 
 async function loadMqttBridge(settings: Settings, log: Logger, handlers: CommandHandlers): Promise<ClosableSink> {

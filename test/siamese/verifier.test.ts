@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import sharp from 'sharp';
 import { loadConfig, type Settings } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
@@ -144,4 +145,32 @@ test('another model never reads the first model\'s cached gallery embeddings', {
   const namespaces = readdirSync(join(settings.paths.state, 'embeddings'));
   assert.equal(namespaces.length, 2, 'one cache folder per model');
   for (const ns of namespaces) assert.equal(readdirSync(join(settings.paths.state, 'embeddings', ns)).length, 3);
+});
+
+test('warm-up is opt-in, logs how long it took and leaves no tensors besides the model\'s', { skip: needLfw() || modelReady }, async (t) => {
+  const { settings } = setup(t);
+  const [ann] = people();
+  enrol(settings, ann!.name, ann!.images.slice(0, 3));
+  const lines: Array<Record<string, unknown>> = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const log = createLogger({ level: 'info', pretty: 'never', destination: capture });
+  const cold = await createVerifier(settings, log);
+  const withModel = tf.memory().numTensors;
+  await cold.close();
+  assert.ok(!lines.some((l) => l.msg === 'verifier warmed up'), 'no warm-up unless asked for');
+
+  const warm = await createVerifier(settings, log, { warmUp: { width: 320, height: 240 } });
+  t.after(() => warm.close());
+  assert.equal(tf.memory().numTensors, withModel, 'warm-up left tensors behind');
+  const warmedUp = lines.find((l) => l.msg === 'verifier warmed up');
+  assert.ok(warmedUp, 'warm-up logged');
+  assert.equal(typeof warmedUp.durationMs, 'number');
+  assert.ok((warmedUp.durationMs as number) > 0);
+  assert.deepEqual(warmedUp.frame, { width: 320, height: 240 });
+  assert.equal((await warm.verify(readFileSync(ann!.images[6]!))).decision, 'granted', 'a warmed-up verifier still decides');
 });
