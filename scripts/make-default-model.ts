@@ -19,7 +19,7 @@ import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
 import { listIdentities, makePairs, splitIdentities, type Pair } from '../src/siamese/datasets.js';
 import { embedDataset, galleryTest, pairMetrics, scoreDatasetPairs, type DatasetEmbeddings } from '../src/siamese/evaluate.js';
 import { saveSiameseModel } from '../src/siamese/io.js';
-import type { FacegateMetadata } from '../src/siamese/metadata.js';
+import { faceApiDefaults } from '../src/siamese/metadata.js';
 import { buildHead, SiameseModel, type HeadPair } from '../src/siamese/model.js';
 import { createFaceApiTower } from '../src/siamese/towers.js';
 import { tf } from '../src/siamese/tf.js';
@@ -53,17 +53,7 @@ const log = createLogger({ level: 'warn', pretty: 'never' });
 const backend = await initBackend(settings.model.backend as BackendPreference, log);
 say(`backend ${backend.name}; detector ${settings.vision.detector}${settings.vision.inputSize}, padding ${settings.vision.padding}`);
 
-const baseMetadata: FacegateMetadata = {
-  format: 1,
-  tower: 'faceapi-resnet128',
-  inputSize: 150,
-  embeddingSize: 128,
-  preprocessing: 'faceapi',
-  crop: { margin: 0, align: false },
-  thresholds: { detection: 0.5, verification: 0.5 },
-  training: {},
-  created: new Date().toISOString(),
-};
+const baseMetadata = faceApiDefaults({ created: new Date().toISOString() });
 const model = new SiameseModel(await createFaceApiTower(), buildHead(128, seed), baseMetadata);
 const detector = await createFaceDetector(settings.vision, { log });
 

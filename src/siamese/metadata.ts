@@ -55,6 +55,25 @@ export function seedDefaults(overrides: Partial<FacegateMetadata> = {}): Facegat
   };
 }
 
+/**
+ * A fresh face-api head's metadata: the frozen 128-d ResNet takes 150 px crops and normalises them itself.
+ * Shared by `facegate train` and scripts/make-default-model.ts so the two never describe the tower differently.
+ */
+export function faceApiDefaults(overrides: Partial<FacegateMetadata> = {}): FacegateMetadata {
+  return {
+    format: METADATA_FORMAT,
+    tower: 'faceapi-resnet128',
+    inputSize: 150,
+    embeddingSize: 128,
+    preprocessing: 'faceapi',
+    crop: { margin: 0, align: false },
+    thresholds: { detection: 0.5, verification: 0.5 },
+    training: {},
+    created: new Date(0).toISOString(),
+    ...overrides,
+  };
+}
+
 function fail(field: string, why: string): never {
   throw new MetadataError(`facegate metadata: ${field || 'value'} ${why}`, field);
 }
