@@ -1,7 +1,8 @@
 /**
  * npm run bench [--silent] [-- --runs N --seed-runs N --no-seed-tower]
  *
- * One verification against a 50-image gallery (10 LFW people x 5 images), the way facegate does it (probe
+ * One verification against a 50-image gallery (10 LFW people x 5 images in which the detector finds a face;
+ * faceless photos are skipped and counted in the JSON), the way facegate does it (probe
  * embedded once, gallery embeddings cached, one batched head call) versus the seed tutorial's way in the same
  * process (for each of the 50 verification images: decode and resize probe and reference, embed both, score
  * the pair: what its verify() does). Medians over runs. The last line printed is one JSON object.
@@ -25,7 +26,7 @@ import { median } from '../src/siamese/metrics.js';
 import { buildSeedSiamese, seedSiameseModel, type SiameseModel } from '../src/siamese/model.js';
 import type { StageTimings } from '../src/siamese/types.js';
 import { resolveThresholds, SiameseVerifier } from '../src/siamese/verifier.js';
-import { createFaceDetector, type FaceDetector } from '../src/vision/faces.js';
+import { createFaceDetector, findFace, type FaceDetector } from '../src/vision/faces.js';
 import { cropResize, decodeImage } from '../src/vision/image.js';
 
 const { values: args } = parseArgs({
@@ -40,36 +41,61 @@ const { values: args } = parseArgs({
 const PEOPLE = 10;
 const PER_PERSON = 5;
 
-let identities: Identity[];
+let candidates: Identity[];
 try {
-  identities = listIdentities(args.dataset).filter((i) => i.images.length > PER_PERSON).slice(0, PEOPLE);
+  candidates = listIdentities(args.dataset).filter((i) => i.images.length > PER_PERSON);
 } catch {
-  identities = [];
+  candidates = [];
 }
-if (identities.length < PEOPLE) {
-  const reason = `LFW-dev not found at ${args.dataset} (set FACEGATE_DATASETS): bench skipped`;
+function skipBench(reason: string): never {
   console.log(reason);
   console.log(JSON.stringify({ skipped: reason }));
   process.exit(0);
 }
+if (candidates.length < PEOPLE) skipBench(`LFW-dev not found at ${args.dataset} (set FACEGATE_DATASETS): bench skipped`);
 
 const settings = loadConfig({ env: {} }).getProperties();
 const log = createLogger({ level: 'warn', pretty: 'never', destination: process.stderr });
 const backend = await initBackend(settings.model.backend as BackendPreference, log);
 const detector = await createFaceDetector(settings.vision, { log });
+
+/**
+ * PEOPLE people with PER_PERSON photos each in which the detector finds a face (the first person one more, the
+ * probe), in dataset order. A photo without a detectable face would be left out of the gallery, so it is skipped.
+ */
+async function pickFaces(): Promise<{ people: Array<{ name: string; faces: string[] }>; skippedNoFace: number }> {
+  const people: Array<{ name: string; faces: string[] }> = [];
+  let skippedNoFace = 0;
+  for (const person of candidates) {
+    if (people.length === PEOPLE) break;
+    const wanted = people.length === 0 ? PER_PERSON + 1 : PER_PERSON;
+    const faces: string[] = [];
+    for (const file of person.images) {
+      if (faces.length === wanted) break;
+      if (await findFace(await decodeImage(readFileSync(file)), detector)) faces.push(file);
+      else skippedNoFace++;
+    }
+    if (faces.length === wanted) people.push({ name: person.name, faces });
+  }
+  return { people, skippedNoFace };
+}
+
+const picked = await pickFaces();
+if (picked.people.length < PEOPLE) skipBench(`fewer than ${PEOPLE} LFW people with ${PER_PERSON} detectable faces: bench skipped`);
 const work = mkdtempSync(join(tmpdir(), 'facegate-bench-'));
 const galleryDir = join(work, 'gallery');
-for (const person of identities) {
-  writePerson(galleryDir, person.name, person.images.slice(0, PER_PERSON).map((file) => ({ source: file, bytes: readFileSync(file), isCrop: false })));
+for (const person of picked.people) {
+  writePerson(galleryDir, person.name, person.faces.slice(0, PER_PERSON).map((file) => ({ source: file, bytes: readFileSync(file), isCrop: false })));
 }
-const references = identities.flatMap((p) => p.images.slice(0, PER_PERSON));
-const probe = readFileSync(identities[0]!.images[PER_PERSON]!);
+const references = picked.people.flatMap((p) => p.faces.slice(0, PER_PERSON));
+const probe = readFileSync(picked.people[0]!.faces[PER_PERSON]!);
 
 async function benchTower(label: string, model: SiameseModel, runs: number, seedRuns: number) {
   const cache = new EmbeddingCache(join(work, 'state', 'embeddings'), label, model.embeddingSize);
   const verifier = new SiameseVerifier(model, detector as FaceDetector, resolveThresholds(settings.model, model), { dir: galleryDir, cache }, backend.name, label);
   const info = await verifier.reload();
-  if (info.images !== PEOPLE * PER_PERSON) console.error(`${label}: only ${info.images} gallery images have a detectable face`);
+  // Every picked photo had a face; a different count means the gallery path and the pick disagree.
+  if (info.images !== PEOPLE * PER_PERSON) throw new Error(`${label}: gallery holds ${info.images} embeddings, expected ${PEOPLE * PER_PERSON}`);
   for (let i = 0; i < 2; i++) await verifier.verify(probe); // warm-up: first calls compile kernels
   const timings: StageTimings[] = [];
   let decision = '';
@@ -135,6 +161,7 @@ try {
     backend: backend.name,
     stages: main.stages,
     gallery_images: main.gallery_images,
+    gallery_skipped_no_face: picked.skippedNoFace,
     seed_pairs: references.length,
     default_model: main,
     seed_tower: seedTower,
