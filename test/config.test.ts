@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, settingsMarkdown } from '../src/config.js';
-import { configFromArgv } from '../src/commands/config.js';
+import { configFromArgv } from '../src/commands/args.js';
 import { repoRoot } from './helpers/datasets.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'facegate-config-'));

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { auditDir } from '../audit/files.js';
 import { attemptsTable } from '../audit/format.js';
 import { isDecision, readAttempts, type AuditQuery } from '../audit/read.js';
 import { parseTimeBound } from '../audit/time.js';
-import { configFromArgv } from './config.js';
+import { splitArgs, strictCommandSettings } from './args.js';
 
 const USAGE = `usage: facegate audit [--since DATE|DURATION] [--until DATE|DURATION] [--decision granted|denied|no_face|error] [--json] [--config FILE]
   --since, --until   a duration back from now (30m, 24h, 7d), a UTC date (2026-11-29) or an ISO time; until is exclusive
@@ -15,34 +14,18 @@ const OWN_OPTIONS = {
   until: { type: 'string' },
   decision: { type: 'string' },
   json: { type: 'boolean' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** Splits argv into this command's options and the rest, which are settings flags for the config loader. */
-function splitArgs(argv: string[]) {
-  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const rest: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
-      rest.push(token.rawName);
-      if (token.value !== undefined) rest.push(token.value);
-    } else if (token.kind === 'positional') {
-      rest.push(token.value);
-    }
-  }
-  return { values, rest };
-}
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = splitArgs(argv);
+    // Stray arguments go to the settings too, so they stop with exit 78 like an unknown flag.
+    parsed = splitArgs(argv, OWN_OPTIONS, { positionalsAreSettings: true });
   } catch (error) {
     console.error(`facegate audit: ${(error as Error).message}\n${USAGE}`);
     return 64;
   }
-  const { values, rest } = parsed;
+  const { values, settingsArgs } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -60,8 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     return 64;
   }
   // The rest must be settings flags: a typo stops with exit 78 rather than being ignored.
-  const configArgs = typeof values.config === 'string' ? ['--config', values.config, ...rest] : rest;
-  const settings = configFromArgv(configArgs).getProperties();
+  const settings = strictCommandSettings(values, settingsArgs);
   const result = await readAttempts(auditDir(settings.paths.state), query);
 
   if (values.json) {

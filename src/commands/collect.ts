@@ -1,12 +1,10 @@
-import { parseArgs } from 'node:util';
-import { loadConfig, type Settings } from '../config.js';
-import { createLogger } from '../log.js';
 import { createCamera } from '../camera/factory.js';
 import { initBackend, type BackendPreference } from '../siamese/backend.js';
 import { createFaceDetector } from '../vision/faces.js';
 import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
 import { PreviewServer } from '../collect/preview.js';
 import { listenForKeys } from '../collect/keys.js';
+import { commandSettings, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate collect [--margin F] [--config FILE] [settings flags]
 Collect training images the seed tutorial's way, from the configured camera, in a terminal (SSH is fine):
@@ -21,24 +19,7 @@ Then train: facegate train --anchor DIR/anchor --positive DIR/positive --negativ
 
 const OWN_OPTIONS = {
   margin: { type: 'string' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
-
-/** Splits argv into this command's options and the rest, which are settings flags for the config loader. */
-function splitArgs(argv: string[]) {
-  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const rest: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
-      rest.push(token.rawName);
-      if (token.value !== undefined) rest.push(token.value);
-    } else if (token.kind === 'positional') {
-      rest.push(token.value);
-    }
-  }
-  return { values, rest };
-}
 
 /** Raw mode turns off the terminal's newline translation, so every line ends in CR LF. */
 function say(text: string): void {
@@ -57,12 +38,12 @@ function describe(result: CaptureResult, counts: Record<CaptureKind, number>): s
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = splitArgs(argv);
+    parsed = splitArgs(argv, OWN_OPTIONS, { positionalsAreSettings: true });
   } catch (error) {
     console.error(`facegate collect: ${(error as Error).message}\n${USAGE}`);
     return 64;
   }
-  const { values, rest } = parsed;
+  const { values, settingsArgs } = parsed;
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -77,10 +58,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`facegate collect: needs an interactive terminal (stdin is not a TTY); run it in a terminal or over "ssh -t".\n\n${USAGE}`);
     return 2;
   }
-  const settings: Settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
   // The screen is the interface: only warnings and errors go to stderr, as JSON lines.
-  const level = settings.log.level === 'info' ? 'warn' : settings.log.level;
-  const log = createLogger({ level, destination: process.stderr });
+  const { settings, log } = commandSettings(values, settingsArgs);
 
   if (settings.vision.detector !== 'fixed') await initBackend(settings.model.backend as BackendPreference, log);
   const detector = await createFaceDetector(settings.vision, { log });

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { CHECK_GROUPS, formatResult, runChecks, type CheckGroup } from '../doctor/run.js';
+import { loadCommandSettings, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate doctor [--json] [--config FILE] [--only camera,gpio,model,gallery,broker] [--camera-seconds N]
 Checks the camera (program found, frames arrive, fps), GPIO (sysfs access, pin numbers), the model, the gallery
@@ -10,29 +9,12 @@ Any setting may follow as a flag, e.g. --camera rpicam --camera-command /usr/bin
 
 const OWN_OPTIONS = {
   json: { type: 'boolean' },
-  config: { type: 'string' },
   only: { type: 'string' },
   'camera-seconds': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** This command's own options, and the rest passed on to the config loader as setting flags. */
-function splitArgs(argv: string[]) {
-  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const rest: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
-      rest.push(token.rawName);
-      if (token.value !== undefined) rest.push(token.value);
-    } else if (token.kind === 'positional') {
-      rest.push(token.value);
-    }
-  }
-  return { values, rest };
-}
-
 export async function run(argv: string[]): Promise<number> {
-  const { values, rest } = splitArgs(argv);
+  const { values, settingsArgs } = splitArgs(argv, OWN_OPTIONS, { positionalsAreSettings: true });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -44,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`facegate doctor: ${unknown.length ? `unknown check ${unknown.join(', ')}` : '--camera-seconds must be 1..60'}\n${USAGE}`);
     return 64;
   }
-  const settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
+  const settings = loadCommandSettings(values, settingsArgs);
   const json = values.json === true;
   // The camera's own restart warnings would interleave with the report; the report says it all.
   const log = createLogger({ level: 'silent' });

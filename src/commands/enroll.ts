@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { galleryDir } from '../config.js';
 import { isImageFile } from '../siamese/datasets.js';
 import { GalleryError, validatePersonName, writePerson, type NewImage } from '../siamese/gallery.js';
-import { commandSettings, errorMessage, splitArgs } from './verify.js';
+import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate enroll NAME --images DIR [--crops] [--json] [--config FILE]
   Copies the photos in DIR that show a detectable face into the gallery as NAME (added to NAME's images if

@@ -5,7 +5,7 @@ import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, ty
 import { fingerprint, loadSiameseModel } from '../siamese/io.js';
 import { resolveThresholds, towerKey } from '../siamese/verifier.js';
 import { createFaceDetector } from '../vision/faces.js';
-import { commandSettings, errorMessage, splitArgs } from './verify.js';
+import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate evaluate --dataset DIR [--pairs FILE] [--model DIR] [--json] [--pairs-per-class N] [--seed S]
                          [--enrol-images N] [--plot FILE.png] [--cache-dir DIR] [--config FILE]

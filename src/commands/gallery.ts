@@ -1,6 +1,6 @@
 import { galleryDir } from '../config.js';
 import { listPeople, removePerson } from '../siamese/gallery.js';
-import { commandSettings, errorMessage, splitArgs } from './verify.js';
+import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate gallery list [--json] | facegate gallery remove NAME   [--gallery DIR] [--config FILE]
   list     enrolled people and how many verification images each has

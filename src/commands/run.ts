@@ -1,7 +1,7 @@
 import { startDaemon } from '../daemon/daemon.js';
 import { superviseDaemon } from '../daemon/systemd.js';
 import { createLogger } from '../log.js';
-import { configFromArgv } from './config.js';
+import { configFromArgv } from './args.js';
 
 /** Shutdown must finish within this; then the relay is forced off and the process exits anyway. */
 const HARD_EXIT_MS = 4500;

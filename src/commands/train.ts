@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { loadConfig, type Settings } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
 import { initBackend, type BackendPreference } from '../siamese/backend.js';
 import { TOWER_IDS, type TowerId } from '../siamese/towers.js';
 import type { BatchReport, EpochReport } from '../siamese/train.js';
 import { trainSiamese, type TrainProgress, type TrainRequest } from '../siamese/train-run.js';
+import { commandSettings, splitArgs } from './args.js';
 
 /**
  * `facegate train`: flags -> a checked TrainRequest -> trainSiamese (src/siamese/train-run.ts), with progress on
@@ -49,25 +47,11 @@ const OWN_OPTIONS = {
   'checkpoint-every': { type: 'string' },
   resume: { type: 'boolean' },
   'no-detect': { type: 'boolean' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 class UsageError extends Error {}
 
-function splitArgs(argv: string[]) {
-  const { values, tokens } = parseArgs({ args: argv, options: OWN_OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const rest: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option' && !(token.name in OWN_OPTIONS)) {
-      rest.push(token.rawName);
-      if (token.value !== undefined) rest.push(token.value);
-    } else if (token.kind === 'positional') {
-      rest.push(token.value);
-    }
-  }
-  return { values: values as Partial<Record<keyof typeof OWN_OPTIONS, string | boolean>>, rest };
-}
+type TrainFlags = Partial<Record<keyof typeof OWN_OPTIONS | 'config' | 'help', string | boolean>>;
 
 function numberOption(value: unknown, name: string, fallback: number, check: (n: number) => boolean, rule: string): number {
   if (value === undefined) return fallback;
@@ -79,7 +63,7 @@ function numberOption(value: unknown, name: string, fallback: number, check: (n:
 const isCount = (n: number) => Number.isInteger(n) && n >= 1;
 
 /** Turns flags into a checked request; every mistake is a UsageError naming the flag. */
-export function parseTrainRequest(values: ReturnType<typeof splitArgs>['values']): TrainRequest {
+export function parseTrainRequest(values: TrainFlags): TrainRequest {
   const str = (k: keyof typeof OWN_OPTIONS) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const out = str('out');
   if (!out) throw new UsageError('--out DIR is required (the model folder to write)');
@@ -118,10 +102,10 @@ export function parseTrainRequest(values: ReturnType<typeof splitArgs>['values']
 
 export async function run(argv: string[]): Promise<number> {
   let request: TrainRequest;
-  let rest: string[];
-  let values: ReturnType<typeof splitArgs>['values'];
+  let settingsArgs: string[];
+  let values: TrainFlags;
   try {
-    ({ values, rest } = splitArgs(argv));
+    ({ values, settingsArgs } = splitArgs(argv, OWN_OPTIONS, { positionalsAreSettings: true }));
     if (values.help) {
       console.log(USAGE);
       return 0;
@@ -131,9 +115,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`facegate train: ${(error as Error).message}\n\n${USAGE}`);
     return 64;
   }
-  const settings: Settings = loadConfig({ file: typeof values.config === 'string' ? values.config : undefined, args: rest }).getProperties();
   // Progress goes to stderr (bar or lines); logs too, so stdout stays free for the final JSON summary.
-  const log: Logger = createLogger({ level: settings.log.level === 'info' ? 'warn' : settings.log.level, destination: process.stderr });
+  const { settings, log } = commandSettings(values, settingsArgs);
   await initBackend(settings.model.backend as BackendPreference, log);
 
   const controller = new AbortController();

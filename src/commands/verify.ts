@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { loadConfig, type Settings } from '../config.js';
-import { createLogger, type Logger } from '../log.js';
 import type { VerifyResult } from '../siamese/types.js';
+import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 /**
  * facegate verify --image F [--json] [--model DIR]
@@ -15,46 +13,6 @@ const USAGE = `usage: facegate verify --image FILE [--json] [--model DIR] [--gal
   Verifies one image against everyone enrolled, as the door does.
   Exit code: 0 granted, 1 denied, 2 no face found, 3 could not verify (unreadable image, empty gallery, broken model).
   Any setting may follow as a flag (facegate config docs), e.g. --detection-threshold 0.9.`;
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/** Splits argv into a command's own options and the rest, which are settings flags for the config loader. */
-export function splitArgs<T extends Options>(argv: string[], own: T) {
-  const { values, positionals, tokens } = parseArgs({ args: argv, options: { ...own, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
-  const settingsArgs: string[] = [];
-  const ownPositionals: string[] = [];
-  const all = tokens ?? [];
-  all.forEach((token, i) => {
-    if (token.kind === 'option' && !(token.name in own) && token.name !== 'config' && token.name !== 'help') {
-      settingsArgs.push(token.rawName);
-      if (token.value !== undefined) settingsArgs.push(token.value);
-    } else if (token.kind === 'positional') {
-      // A positional right after a settings flag is that flag's value (--model DIR).
-      const previous = all[i - 1];
-      if (previous?.kind === 'option' && !(previous.name in own) && previous.value === undefined && previous.name !== 'help') settingsArgs.push(token.value);
-      else ownPositionals.push(token.value);
-    }
-  });
-  void positionals;
-  return { values: values as Record<string, string | boolean | undefined>, positionals: ownPositionals, settingsArgs };
-}
-
-/**
- * Settings for a one-shot command. Logs go to stderr so stdout stays clean for --json, and the daemon's
- * default "info" becomes "warn": a person at a terminal wants the answer, not the start-up chatter
- * (--log-level debug brings it back).
- */
-export function commandSettings(values: Record<string, unknown>, settingsArgs: string[]): { settings: Settings; log: Logger } {
-  const file = typeof values.config === 'string' ? values.config : undefined;
-  const settings = loadConfig({ file, args: settingsArgs }).getProperties();
-  const level = settings.log.level === 'info' ? 'warn' : settings.log.level;
-  const log = createLogger({ level, destination: process.stderr });
-  return { settings, log };
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function fmt(n: number, digits = 3): string {
   return n.toFixed(digits);
@@ -99,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let verifier;
   try {
-    // Loaded here, not at the top: usage errors and `gallery` (which shares the helpers above) skip tfjs.
+    // Loaded here, not at the top: usage errors skip loading tfjs.
     const { createVerifier } = await import('../siamese/verifier.js');
     verifier = await createVerifier(settings, log);
   } catch (error) {
