@@ -13,7 +13,7 @@ import { tf } from '../src/siamese/tf.js';
 import { buildSeedSiamese } from '../src/siamese/model.js';
 import { SEED_DIMS, type SeedVariant } from '../src/siamese/towers.js';
 import { fitPairs, ImagePairs, seedWeights } from '../src/siamese/train.js';
-import { seededRandom } from '../src/siamese/datasets.js';
+import { seededRandom } from '../src/random.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,6 +14,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../src/random.js';
 
 export const FIXTURE_DIMS = {
   inputSize: 28,
@@ -23,17 +24,6 @@ export const FIXTURE_DIMS = {
   embeddingSize: 32,
 };
 const KERAS_VERSION = '2.12.0';
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const initializer = (seed: null | number = null) => ({ class_name: 'GlorotUniform', config: { seed } });
 const zeros = { class_name: 'Zeros', config: {} };

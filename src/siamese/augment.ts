@@ -1,4 +1,4 @@
-import { seededRandom } from './datasets.js';
+import { seededRandom } from '../random.js';
 import { decodeImage, encodeJpeg, type RgbImage } from '../vision/image.js';
 
 /**

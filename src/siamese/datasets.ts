@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { seededRandom, shuffle } from '../random.js';
 
 /** A dataset of identity folders: `<dir>/<person>/<image>`. */
 export interface Identity {
@@ -39,27 +40,6 @@ export function listIdentities(dir: string): Identity[] {
     if (images.length) identities.push({ name, images });
   }
   return identities;
-}
-
-/** Small, fast, seedable PRNG (mulberry32): the same seed gives the same pairs on every machine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 export interface PairOptions {

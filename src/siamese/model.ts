@@ -4,6 +4,7 @@ import { L1Dist, l1Dist } from './layers.js';
 import { buildSeedTower, SEED_DIMS, SeedTower } from './towers.js';
 import type { EmbeddingTower, RgbImage, SeedDims, SeedVariant } from './towers.js';
 import type { FacegateMetadata } from './metadata.js';
+import { seededRandom, shuffle } from '../random.js';
 
 type Layer = InstanceType<typeof tf.layers.Layer>;
 type Symbolic = ReturnType<typeof tf.input>;
@@ -183,18 +184,6 @@ export interface TrainHeadOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for a reproducible shuffle. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Fits only the head's weights on embedding pairs (Adam, binary cross-entropy, as the seed compiles it) and
  * returns the mean loss of each epoch. The tower is untouched: its embeddings come in precomputed.
@@ -210,14 +199,12 @@ export async function trainHead(head: LayersModel, pairs: HeadPair[], options: T
   const random = seededRandom(seed);
   const optimizer = tf.train.adam(learningRate);
   const variables = head.trainableWeights.map((weight) => weight.read() as Variable);
-  const order = pairs.map((_, i) => i);
+  let order = pairs.map((_, i) => i);
   const history: number[] = [];
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
+      // Each epoch reshuffles the previous epoch's order, as the in-place Fisher-Yates did before.
+      order = shuffle(order, random);
       let lossSum = 0;
       for (let start = 0; start < order.length; start += batchSize) {
         const batch = order.slice(start, start + batchSize).map((i) => pairs[i]!);

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from './tf.js';
 import type { LayersModel, Tensor } from './tf.js';
-import { seededRandom, shuffle } from './datasets.js';
+import { seededRandom, shuffle } from '../random.js';
 import { layersModelFromFiles, readModelFiles, serializeModel, MODEL_JSON, WEIGHTS_BIN } from './io.js';
 import type { FacegateMetadata } from './metadata.js';
 import { registerWasmTrainingKernels } from './wasm-grads.js';

@@ -3,22 +3,11 @@ import assert from 'node:assert/strict';
 import { startMqttBridge, type CommandHandlers } from '../../src/mqtt/bridge.js';
 import { loadSchemas, MAX_COMMAND_BYTES, signUnlock } from '../../src/mqtt/commands.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
+import { seededRandom } from '../../src/random.js';
 import { eventually, makeAttempt, observe, quietLog, startAedes, testSettings } from '../helpers/broker.js';
 
 const TOTAL = 10_000;
 const SECRET = 'fuzzing secret, long enough';
-
-/** mulberry32: a seeded generator, so a failure can be replayed with the same seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function payloadGenerator(random: () => number, deviceId: string, usedId: string) {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
@@ -85,7 +74,7 @@ test(`${TOTAL} random and malformed payloads on every command topic: no crash, e
     results.length = 0;
     executed.length = 0;
 
-    const random = prng(Number(process.env.FACEGATE_FUZZ_SEED ?? 20261129));
+    const random = seededRandom(Number(process.env.FACEGATE_FUZZ_SEED ?? 20261129));
     const next = payloadGenerator(random, t.settings.deviceId, usedId);
     const names = ['verify', 'unlock', 'reload', 'open', 'verify-now'];
     const sentPerTopic = new Map<string, number>();

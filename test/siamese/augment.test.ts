@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { augmentAll, augmentImage, drawAugmentation, SEED_AUGMENTATION, type AugmentDraw } from '../../src/siamese/augment.js';
-import { seededRandom } from '../../src/siamese/datasets.js';
+import { seededRandom } from '../../src/random.js';
 import type { RgbImage } from '../../src/vision/image.js';
 
 /** Left half a saturated orange, right half dark blue, with a gentle vertical gradient. */
