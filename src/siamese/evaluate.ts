@@ -8,6 +8,8 @@ import {
   bestAccuracy, confusionAt, crossValidatedAccuracy, equalErrorRate, rocAuc, thresholdForFar,
 } from './metrics.js';
 import type { SiameseModel } from './model.js';
+import { canEmbedInWorkers, defaultEmbedWorkers, fillCacheInParallel, MIN_FILES_FOR_WORKERS, uncachedFiles } from './parallel-embed.js';
+import { tf } from './tf.js';
 import type { Thresholds } from './types.js';
 import { decide, embeddingNamespace, modelPipeline, scoreIdentities } from './verifier.js';
 
@@ -34,16 +36,44 @@ export async function embedDataset(
   towerKey: string,
   vision: Settings['vision'],
   files: string[],
-  options: { cacheDir?: string; log?: Logger; onProgress?: (done: number, total: number, computed: number) => void } = {},
+  options: {
+    cacheDir?: string;
+    log?: Logger;
+    onProgress?: (done: number, total: number, computed: number) => void;
+    /** Threads that embed uncached files (face-api tower only); 1 = this thread alone. Default min(cores, 4). */
+    workers?: number;
+  } = {},
 ): Promise<DatasetEmbeddings> {
   const namespace = embeddingNamespace({ model: towerKey, detector: detector.name, settings: vision, model_metadata: model.metadata });
-  const cache = new EmbeddingCache(resolve(options.cacheDir ?? DATASET_CACHE_DIR), namespace, model.embeddingSize);
+  const cacheRoot = resolve(options.cacheDir ?? DATASET_CACHE_DIR);
+  const cache = new EmbeddingCache(cacheRoot, namespace, model.embeddingSize);
   const unique = [...new Set(files)];
+  const workers = options.workers ?? defaultEmbedWorkers();
+  let computedByWorkers = new Set<string>();
+  let computed = 0;
+  if (workers > 1 && canEmbedInWorkers(model.metadata)) {
+    const missing = uncachedFiles(unique, cache);
+    if (missing.length >= MIN_FILES_FOR_WORKERS) {
+      const alreadyCached = unique.length - missing.length;
+      options.log?.info({ files: missing.length, workers }, 'embedding uncached files in worker threads');
+      const job = { backend: tf.getBackend(), vision, detectorName: detector.name, metadata: model.metadata, cacheRoot, namespace, embeddingSize: model.embeddingSize, batchSize: 16 };
+      await fillCacheInParallel(missing, job, workers, (done, made) => {
+        computed = made;
+        options.onProgress?.(alreadyCached + done, unique.length, made);
+      });
+      computedByWorkers = new Set(missing);
+    }
+  }
+  // Reads back what the workers wrote (and computes whatever they could not, e.g. to log unreadable files).
   const results = await embedFiles(unique, modelPipeline(model, detector), cache, {
     batchSize: 16,
     ...(options.log ? { log: options.log } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.onProgress && computedByWorkers.size === 0 ? { onProgress: options.onProgress } : {}),
   });
+  if (computedByWorkers.size > 0) {
+    for (const r of results) if (r.kind !== 'error' && computedByWorkers.has(r.file)) r.cached = false;
+    options.onProgress?.(unique.length, unique.length, computed);
+  }
   return {
     byFile: new Map(results.map((r) => [r.file, r])),
     noFace: results.filter((r) => r.kind === 'no_face').map((r) => r.file),
