@@ -44,15 +44,16 @@ function configFile(values: Record<string, unknown>): string | undefined {
   return typeof values.config === 'string' ? values.config : undefined;
 }
 
-/** The settings for `--config FILE` and the settings args; flags the schema does not know are ignored. */
+/**
+ * The settings for `--config FILE` and the settings args. A flag the schema does not know, or a stray
+ * argument, stops with exit 78 (a ConfigError): convict alone would silently drop a mistyped flag, and
+ * `--detection-treshold 0.99` quietly running with the default threshold is not acceptable at a door.
+ */
 export function loadCommandSettings(values: Record<string, unknown>, settingsArgs: string[]): Settings {
-  return loadConfig({ file: configFile(values), args: settingsArgs }).getProperties();
+  return strictCommandSettings(values, settingsArgs);
 }
 
-/**
- * The settings like loadCommandSettings, but an unknown flag or a stray argument stops with exit 78
- * (a ConfigError) instead of being ignored.
- */
+/** Kept as the explicit name for commands that route stray arguments to the settings (audit). */
 export function strictCommandSettings(values: Record<string, unknown>, settingsArgs: string[]): Settings {
   const file = configFile(values);
   return configFromArgv(file === undefined ? settingsArgs : ['--config', file, ...settingsArgs]).getProperties();

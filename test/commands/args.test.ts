@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../src/config.js';
-import { splitArgs, strictCommandSettings } from '../../src/commands/args.js';
+import { commandSettings, splitArgs, strictCommandSettings } from '../../src/commands/args.js';
 
 const own = { image: { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -28,4 +28,13 @@ test('the strict loader refuses unknown flags and stray arguments (exit 78), and
   assert.throws(() => strictCommandSettings({}, ['--log-levle', 'debug']), ConfigError);
   assert.throws(() => strictCommandSettings({}, ['stray']), ConfigError);
   assert.equal(strictCommandSettings({}, ['--log-level', 'debug']).log.level, 'debug');
+});
+
+test('one-shot commands (verify, evaluate, doctor, train ...) refuse a mistyped setting instead of running on defaults', () => {
+  const { values, settingsArgs } = splitArgs(['--image', 'x.jpg', '--detection-treshold', '0.99'], { image: { type: 'string' } });
+  assert.equal(values.image, 'x.jpg');
+  assert.throws(() => commandSettings(values, settingsArgs), (error: unknown) =>
+    error instanceof ConfigError && error.problems.some((p) => p.key === '--detection-treshold'));
+  const ok = splitArgs(['--image', 'x.jpg', '--detection-threshold', '0.99'], { image: { type: 'string' } });
+  assert.equal(commandSettings(ok.values, ok.settingsArgs).settings.model.detectionThreshold, 0.99);
 });
