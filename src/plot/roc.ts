@@ -40,14 +40,20 @@ export function evaluationPlotSpec(data: EvaluationPlotData): TopLevelSpec {
   if (data.scores.length === 0) throw new Error('nothing to plot: the evaluation produced no scored pairs');
   if (data.scores.length !== data.labels.length) throw new Error('scores and labels differ in length');
 
-  const roc = rocCurve(data.scores, data.labels);
-  const rocPoints = thinned(roc.far.map((far, i) => ({ far, tar: roc.tar[i]! })));
-  const marks = data.thresholds.map((t) => {
-    const c = confusionAt(data.scores, data.labels, t.value);
-    return { name: `${t.name} = ${t.value.toFixed(3)}`, value: t.value, far: c.far, tar: c.recall };
-  });
   const pairs = Array.from(data.scores, (score, i) => ({ score, kind: data.labels[i] ? 'genuine' : 'impostor' }));
   const genuine = pairs.filter((p) => p.kind === 'genuine').length;
+  // A door lives at FAR <= 0.1 %: on a linear axis that corner is a few pixels wide, so FAR is drawn on a log
+  // axis down to the decade below one impostor pair (FAR 0 is drawn there, as "no false accept seen").
+  const farFloor = 10 ** Math.floor(Math.log10(1 / Math.max(pairs.length - genuine, 1)));
+  const atLeastFloor = (far: number) => Math.max(far, farFloor);
+  const roc = rocCurve(data.scores, data.labels);
+  const rocPoints = thinned(roc.far.map((far, i) => ({ far: atLeastFloor(far), tar: roc.tar[i]! })));
+  const marks = data.thresholds.map((t) => {
+    const c = confusionAt(data.scores, data.labels, t.value);
+    return { name: `${t.name} = ${t.value.toFixed(3)}`, value: t.value, far: atLeastFloor(c.far), tar: c.recall };
+  });
+  const decades = -Math.log10(farFloor);
+  const chance = Array.from({ length: 41 }, (_, i) => 10 ** (-decades + (decades * i) / 40)).map((x) => ({ x, y: x }));
   let low = Infinity;
   let high = -Infinity;
   for (const p of pairs) {
@@ -78,7 +84,7 @@ export function evaluationPlotSpec(data: EvaluationPlotData): TopLevelSpec {
         height: CHART_HEIGHT,
         layer: [
           {
-            data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+            data: { values: chance },
             mark: { type: 'line', strokeDash: [4, 4], color: '#bbb' },
             encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
           },
@@ -86,7 +92,10 @@ export function evaluationPlotSpec(data: EvaluationPlotData): TopLevelSpec {
             data: { values: rocPoints },
             mark: { type: 'line', color: '#1f77b4', strokeWidth: 2, interpolate: 'step-after' },
             encoding: {
-              x: { field: 'far', type: 'quantitative', title: 'false accept rate (FAR)', scale: { domain: [0, 1] } },
+              x: {
+                field: 'far', type: 'quantitative', title: 'false accept rate (FAR, log scale)',
+                scale: { type: 'log', domain: [farFloor, 1] }, axis: { format: '~%' },
+              },
               y: { field: 'tar', type: 'quantitative', title: 'true accept rate (1 - FRR)', scale: { domain: [0, 1] } },
             },
           },
