@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
@@ -103,5 +103,5 @@ test('a failing worker rejects with a clear error and writes no cache entries', 
     assert.match(err.message, /^embedding worker \d\/2 failed: .*a-detector-the-worker-cannot-build/);
     return true;
   });
-  assert.deepEqual(readdirSync(tmp).includes('failing') ? readdirSync(cacheRoot) : [], []);
+  assert.ok(!existsSync(cacheRoot) || readdirSync(cacheRoot).length === 0, 'a failed start wrote cache entries');
 });
