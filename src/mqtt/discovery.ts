@@ -33,7 +33,9 @@ export function discoveryMessages(settings: Pick<Settings, 'deviceId' | 'mqtt'>,
       ? JSON.stringify({
           ...config,
           unique_id: `facegate_${node}_${objectId}`,
-          object_id: `facegate_${node}_${objectId}`,
+          // `object_id` stopped working in Home Assistant Core 2026.4; `default_entity_id` replaced it and must
+          // be a valid entity id (component, dot, lowercase letters, digits and underscores).
+          default_entity_id: `${component}.${`facegate_${node}_${objectId}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
           device,
           availability,
           availability_mode: 'all',

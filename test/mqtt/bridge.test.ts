@@ -100,6 +100,9 @@ for (const [label, start, skip] of brokers) {
           assert.deepEqual((config.device as { identifiers: string[] }).identifiers, [`facegate_${haNodeId(h.deviceId)}`]);
         }
         assert.equal(new Set(configs.map((c) => c.unique_id)).size, configs.length);
+        // Home Assistant 2026.4+ reads default_entity_id (object_id no longer works): one per entity, in its component.
+        expected.forEach((e, i) => assert.ok(String(configs[i]!.default_entity_id).startsWith(`${e.split('/')[0]}.facegate_`), e));
+        assert.equal(new Set(configs.map((c) => c.default_entity_id)).size, configs.length);
         // Remote unlock is off: the lock is removed (empty retained config), the image too (snapshots off).
         assert.equal((await h.observer.next(haTopic('lock', 'door'))).length, 0);
         assert.equal((await h.observer.next(haTopic('image', 'snapshot'))).length, 0);
