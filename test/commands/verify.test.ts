@@ -1,36 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { listIdentities } from '../../src/siamese/datasets.js';
-import { lfwDir, needLfw, repoRoot } from '../helpers/datasets.js';
+import { lfwDir, needLfw } from '../helpers/datasets.js';
+import { cli, modelReady, tempDir } from '../helpers/cli.js';
 
-export interface CliResult { code: number; stdout: string; stderr: string }
-
-/** Runs the real CLI from source in a child process, with its data and state in `dir`. */
-export function cli(dir: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/cli.ts'), ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: dir, FACEGATE_DATA_DIR: join(dir, 'data'), FACEGATE_STATE_DIR: join(dir, 'state'), FACEGATE_LOG_LEVEL: 'warn', FACEGATE_MODEL_DIR: join(repoRoot, 'models/default') },
-      maxBuffer: 16 * 1024 * 1024,
-    }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function tempDir(t: { after(fn: () => void): void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'facegate-cli-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-const modelReady = existsSync(join(repoRoot, 'models/default/model.json')) ? false : 'models/default not built yet';
 
 test('verify without --image is a usage error (64)', async (t) => {
   const r = await cli(tempDir(t), ['verify']);
