@@ -8,11 +8,11 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../src/siamese/backend.js';
-import { tf } from '../src/siamese/tf.js';
-import { loadFaceApi } from '../src/vision/faceapi.js';
-import { createFaceDetector, extractFace } from '../src/vision/faces.js';
-import { readImage, type RgbImage } from '../src/vision/image.js';
+import { initBackend } from '../src/model/backend.js';
+import { tf } from '../src/model/tf.js';
+import { loadFaceApi } from '../src/model/faceapi.js';
+import { createFaceDetector, extractFace } from '../src/face/detect/faces.js';
+import { readImage, type RgbImage } from '../src/image/image.js';
 import { lfwDir } from '../test/helpers/datasets.js';
 
 const identities = Number(process.argv[2] ?? 60);

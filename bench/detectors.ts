@@ -8,9 +8,9 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../src/siamese/backend.js';
-import { createFaceDetector, type VisionSettings } from '../src/vision/faces.js';
-import { readImage, type RgbImage } from '../src/vision/image.js';
+import { initBackend } from '../src/model/backend.js';
+import { createFaceDetector, type VisionSettings } from '../src/face/detect/faces.js';
+import { readImage, type RgbImage } from '../src/image/image.js';
 import { lfwDir, orlDir } from '../test/helpers/datasets.js';
 
 const lfwCount = Number(process.argv[2] ?? 300);

@@ -7,15 +7,15 @@
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
-import { listIdentities } from '../src/siamese/datasets.js';
-import { embedDataset } from '../src/siamese/evaluate.js';
-import { faceApiDefaults } from '../src/siamese/metadata.js';
-import { buildHead, SiameseModel } from '../src/siamese/model.js';
-import { createFaceApiTower } from '../src/siamese/towers.js';
-import { towerKey } from '../src/siamese/verifier.js';
-import { createFaceDetector } from '../src/vision/faces.js';
+import { loadConfig } from '../src/config/index.js';
+import { initBackend, type BackendPreference } from '../src/model/backend.js';
+import { listIdentities } from '../src/gallery/datasets.js';
+import { embedDataset } from '../src/evaluation/evaluate.js';
+import { faceApiDefaults } from '../src/model/metadata.js';
+import { buildHead, SiameseModel } from '../src/model/model.js';
+import { createFaceApiTower } from '../src/model/towers.js';
+import { towerKey } from '../src/face/pipeline.js';
+import { createFaceDetector } from '../src/face/detect/faces.js';
 import { lfwDir } from '../test/helpers/datasets.js';
 
 const { values } = parseArgs({

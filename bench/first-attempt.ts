@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { listIdentities } from '../src/siamese/datasets.js';
-import { writePerson } from '../src/siamese/gallery.js';
-import { median } from '../src/siamese/metrics.js';
+import { listIdentities } from '../src/gallery/datasets.js';
+import { writePerson } from '../src/gallery/gallery.js';
+import { median } from '../src/evaluation/metrics.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -18,12 +18,12 @@ import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import type { Camera, CameraStatus, Frame } from '../src/camera/camera.js';
 import { AuditLog } from '../src/audit/log.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { startDaemon } from '../src/daemon/daemon.js';
-import type { Decision } from '../src/siamese/types.js';
+import type { Decision } from '../src/core/types.js';
 import { simulatedGpio } from '../src/gpio/factory.js';
 import { createLogger } from '../src/log.js';
-import type { GalleryInfo, Verifier, VerifyResult } from '../src/siamese/types.js';
+import type { GalleryInfo, Verifier, VerifyResult } from '../src/core/types.js';
 
 export interface SoakOptions {
   attempts: number;
@@ -136,7 +136,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   }).getProperties();
   const quiet = new Writable({ write: (_chunk, _encoding, done) => done() });
   const log = createLogger({ level: 'warn', destination: quiet });
-  const tf = options.verifier === 'real' ? (await import('../src/siamese/tf.js')).tf : null;
+  const tf = options.verifier === 'real' ? (await import('../src/model/tf.js')).tf : null;
   const daemon = await startDaemon(settings, log, {
     createGpio: async () => simulatedGpio(log),
     // The enrolled person's own picture, then a stranger's: both the granted and the denied paths run.

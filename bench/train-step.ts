@@ -8,11 +8,11 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
-import { tf } from '../src/siamese/tf.js';
-import { buildSeedSiamese } from '../src/siamese/model.js';
-import { SEED_DIMS, type SeedVariant } from '../src/siamese/towers.js';
-import { fitPairs, ImagePairs, seedWeights } from '../src/siamese/train.js';
+import { initBackend, type BackendPreference } from '../src/model/backend.js';
+import { tf } from '../src/model/tf.js';
+import { buildSeedSiamese } from '../src/model/model.js';
+import { SEED_DIMS, type SeedVariant } from '../src/model/towers.js';
+import { fitPairs, ImagePairs, seedWeights } from '../src/training/train.js';
 import { seededRandom } from '../src/random.js';
 
 const { values } = parseArgs({

@@ -14,20 +14,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
-import { EmbeddingCache } from '../src/siamese/cache.js';
-import { listIdentities, type Identity } from '../src/siamese/datasets.js';
-import { writePerson } from '../src/siamese/gallery.js';
-import { loadSiameseModel } from '../src/siamese/io.js';
-import { seedDefaults } from '../src/siamese/metadata.js';
-import { median } from '../src/siamese/metrics.js';
-import { buildSeedSiamese, seedSiameseModel, type SiameseModel } from '../src/siamese/model.js';
-import type { StageTimings } from '../src/siamese/types.js';
-import { resolveThresholds, SiameseVerifier } from '../src/siamese/verifier.js';
-import { createFaceDetector, findFace, type FaceDetector } from '../src/vision/faces.js';
-import { cropResize, decodeImage } from '../src/vision/image.js';
+import { initBackend, type BackendPreference } from '../src/model/backend.js';
+import { EmbeddingCache } from '../src/gallery/cache.js';
+import { listIdentities, type Identity } from '../src/gallery/datasets.js';
+import { writePerson } from '../src/gallery/gallery.js';
+import { loadSiameseModel } from '../src/model/io.js';
+import { seedDefaults } from '../src/model/metadata.js';
+import { median } from '../src/evaluation/metrics.js';
+import { buildSeedSiamese, seedSiameseModel, type SiameseModel } from '../src/model/model.js';
+import type { StageTimings } from '../src/core/types.js';
+import { SiameseVerifier } from '../src/face/verifier.js';
+import { resolveThresholds } from '../src/face/match.js';
+import { createFaceDetector, findFace, type FaceDetector } from '../src/face/detect/faces.js';
+import { cropResize, decodeImage } from '../src/image/image.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -13,18 +13,18 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createLogger } from '../src/log.js';
-import { initBackend, type BackendPreference } from '../src/siamese/backend.js';
-import { listIdentities, makePairs, splitIdentities, type Pair } from '../src/siamese/datasets.js';
-import { embedDataset, galleryTest, pairMetrics, scoreDatasetPairs, type DatasetEmbeddings } from '../src/siamese/evaluate.js';
-import { saveSiameseModel } from '../src/siamese/io.js';
-import { faceApiDefaults } from '../src/siamese/metadata.js';
-import { buildHead, SiameseModel, type HeadPair } from '../src/siamese/model.js';
-import { createFaceApiTower } from '../src/siamese/towers.js';
-import { tf } from '../src/siamese/tf.js';
-import { towerKey } from '../src/siamese/verifier.js';
-import { createFaceDetector } from '../src/vision/faces.js';
+import { initBackend, type BackendPreference } from '../src/model/backend.js';
+import { listIdentities, makePairs, splitIdentities, type Pair } from '../src/gallery/datasets.js';
+import { embedDataset, galleryTest, pairMetrics, scoreDatasetPairs, type DatasetEmbeddings } from '../src/evaluation/evaluate.js';
+import { saveSiameseModel } from '../src/model/io.js';
+import { faceApiDefaults } from '../src/model/metadata.js';
+import { buildHead, SiameseModel, type HeadPair } from '../src/model/model.js';
+import { createFaceApiTower } from '../src/model/towers.js';
+import { tf } from '../src/model/tf.js';
+import { towerKey } from '../src/face/pipeline.js';
+import { createFaceDetector } from '../src/face/detect/faces.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from './config.js';
+import { ConfigError } from './config/index.js';
 
 /** Each command lives in src/commands/<name>.ts and exports `run(argv): Promise<number>` (the exit code). */
 const commands: Record<string, string> = {

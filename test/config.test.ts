@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, settingsMarkdown } from '../src/config.js';
+import { loadConfig, settingsMarkdown } from '../src/config/index.js';
 import { configFromArgv } from '../src/commands/args.js';
 import { repoRoot } from './helpers/datasets.js';
 

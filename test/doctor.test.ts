@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { brokerCheck } from '../src/doctor/broker.js';
 import { gpioAccessCheck, gpioPinsCheck } from '../src/doctor/gpio.js';
 import { galleryCheck, modelCheck } from '../src/doctor/model.js';

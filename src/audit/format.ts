@@ -1,4 +1,4 @@
-import type { AttemptEvent } from '../events.js';
+import type { AttemptEvent } from '../core/events.js';
 
 const COLUMNS = ['time (UTC)', 'decision', 'identity', 'fraction', 'score', 'trigger', 'ms', 'id / reason'] as const;
 

@@ -1,7 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Settings } from '../config.js';
-import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
+import type { Settings } from '../config/index.js';
+import type { AttemptEvent, EventSink, StatusEvent } from '../core/events.js';
 import type { Logger } from '../log.js';
 import { auditDir, dayFileName, snapshotDirName, snapshotFileName, utcDay } from './files.js';
 import { enforceRetention, type RetentionLimits, type RetentionResult } from './retention.js';

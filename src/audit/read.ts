@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AttemptEvent } from '../events.js';
-import type { Decision } from '../siamese/types.js';
+import type { AttemptEvent } from '../core/events.js';
+import type { Decision } from '../core/types.js';
 import { dayOfFile, utcDay } from './files.js';
 
 export interface AuditQuery {

@@ -1,4 +1,4 @@
-import { cameraFolder, type Settings } from '../config.js';
+import { cameraFolder, type Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Camera } from './camera.js';
 import { FolderCamera } from './files.js';

@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Camera, CameraStatus, Frame } from './camera.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../log.js';
 
 /** Extensions the vision layer decodes. Anything else in the folder (notes, .part downloads) is ignored. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Camera, CameraStatus, Frame } from './camera.js';
 import { FrameStore, JpegFrameSplitter } from './mjpeg.js';

@@ -1,4 +1,4 @@
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { findExecutable, ProcessCamera } from './process.js';
 

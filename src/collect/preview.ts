@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Camera } from '../camera/camera.js';
 import type { Logger } from '../log.js';
-import { decodeImage, encodeJpeg } from '../vision/image.js';
+import { decodeImage, encodeJpeg } from '../image/image.js';
 
 /**
  * Live preview for `facegate collect` over plain HTTP: GET /preview is an MJPEG stream

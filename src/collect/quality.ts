@@ -1,4 +1,4 @@
-import type { RgbImage } from '../vision/image.js';
+import type { RgbImage } from '../image/image.js';
 
 /**
  * How usable a face crop is, in numbers a person at the keyboard can act on: too dark, too bright, blurred.

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Camera } from '../camera/camera.js';
-import type { FaceBox } from '../siamese/types.js';
-import { isImageFile } from '../siamese/datasets.js';
-import { CROP_MARKER } from '../siamese/cache.js';
-import { findFace, extractFace, type FaceDetector } from '../vision/faces.js';
-import { decodeImage, encodeJpeg, type RgbImage } from '../vision/image.js';
+import type { FaceBox } from '../core/types.js';
+import { isImageFile } from '../gallery/datasets.js';
+import { CROP_MARKER } from '../gallery/cache.js';
+import { findFace, extractFace, type FaceDetector } from '../face/detect/faces.js';
+import { decodeImage, encodeJpeg, type RgbImage } from '../image/image.js';
 import { measureQuality, qualityHint, type CropQuality } from './quality.js';
 
 /** The seed's two folders: anchor = the person at the door, positive = more pictures of the same person. */

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, describeSettings, loadConfig, type Config, type Settings } from '../config.js';
+import { ConfigError, describeSettings, loadConfig, type Config, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createCamera } from '../camera/factory.js';
-import { initBackend, type BackendPreference } from '../siamese/backend.js';
-import { createFaceDetector } from '../vision/faces.js';
+import { initBackend, type BackendPreference } from '../model/backend.js';
+import { createFaceDetector } from '../face/detect/faces.js';
 import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
 import { PreviewServer } from '../collect/preview.js';
 import { listenForKeys } from '../collect/keys.js';

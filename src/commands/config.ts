@@ -1,4 +1,4 @@
-import { printable, settingsMarkdown } from '../config.js';
+import { printable, settingsMarkdown } from '../config/index.js';
 import { configFromArgv } from './args.js';
 
 const USAGE = 'usage: facegate config print [--config FILE] [--<setting> VALUE ...] | facegate config docs';

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { galleryDir } from '../config.js';
-import { isImageFile } from '../siamese/datasets.js';
-import { GalleryError, validatePersonName, writePerson, type NewImage } from '../siamese/gallery.js';
+import { galleryDir } from '../config/index.js';
+import { isImageFile } from '../gallery/datasets.js';
+import { GalleryError, validatePersonName, writePerson, type NewImage } from '../gallery/gallery.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate enroll NAME --images DIR [--crops] [--json] [--config FILE]
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   let verifier;
   try {
     // Loaded here, not at the top: usage errors and `gallery` (which shares the helpers above) skip tfjs.
-    const { createVerifier } = await import('../siamese/verifier.js');
+    const { createVerifier } = await import('../face/verifier.js');
     verifier = await createVerifier(settings, log);
   } catch (error) {
     console.error(`facegate enroll: cannot load the model: ${errorMessage(error)}`);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { initBackend, type BackendPreference } from '../siamese/backend.js';
-import { listIdentities, makePairs, parseLfwPairs, type Identity, type Pair } from '../siamese/datasets.js';
-import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, type GalleryTestResult } from '../siamese/evaluate.js';
-import { fingerprint, loadSiameseModel } from '../siamese/io.js';
-import { resolveThresholds, towerKey } from '../siamese/verifier.js';
-import { createFaceDetector } from '../vision/faces.js';
+import { initBackend, type BackendPreference } from '../model/backend.js';
+import { listIdentities, makePairs, parseLfwPairs, type Identity, type Pair } from '../gallery/datasets.js';
+import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, type GalleryTestResult } from '../evaluation/evaluate.js';
+import { fingerprint, loadSiameseModel } from '../model/io.js';
+import { resolveThresholds } from '../face/match.js';
+import { towerKey } from '../face/pipeline.js';
+import { createFaceDetector } from '../face/detect/faces.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate evaluate --dataset DIR [--pairs FILE] [--model DIR] [--json] [--pairs-per-class N] [--seed S]
@@ -104,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(result));
     else printReport(result, dataset);
     if (typeof values.plot === 'string') {
-      const { renderEvaluationPlot } = await import('../plot/roc.js');
+      const { renderEvaluationPlot } = await import('../evaluation/plot/roc.js');
       await renderEvaluationPlot({ ...plotData(scored, metrics), title: `${dataset.split('/').pop()}: ${metrics.pairs} pairs, AUC ${metrics.auc.toFixed(4)}` }, values.plot);
       say(`plot written to ${values.plot}`);
     }

@@ -1,5 +1,5 @@
-import { galleryDir } from '../config.js';
-import { listPeople, removePerson } from '../siamese/gallery.js';
+import { galleryDir } from '../config/index.js';
+import { listPeople, removePerson } from '../gallery/gallery.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate gallery list [--json] | facegate gallery remove NAME   [--gallery DIR] [--config FILE]

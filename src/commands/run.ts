@@ -1,5 +1,5 @@
 import { startDaemon } from '../daemon/daemon.js';
-import { superviseDaemon } from '../daemon/systemd.js';
+import { superviseDaemon } from '../process/systemd.js';
 import { createLogger } from '../log.js';
 import { configFromArgv } from './args.js';
 
@@ -15,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   const log = createLogger({ level: settings.log.level, pretty: settings.log.pretty as 'auto' | 'always' | 'never' });
   const daemon = await startDaemon(settings, log);
   process.off('SIGUSR1', ignoreEarlyPress);
-  // Crash/signal fail-safes, READY=1 and the health-gated watchdog (src/daemon/systemd.ts).
+  // Crash/signal fail-safes, READY=1 and the health-gated watchdog (src/process/systemd.ts).
   const supervision = await superviseDaemon(settings, log, daemon);
 
   const reason = await new Promise<string>((resolve) => {

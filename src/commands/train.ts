@@ -1,13 +1,13 @@
 import cliProgress from 'cli-progress';
-import { initBackend, type BackendPreference } from '../siamese/backend.js';
-import { TOWER_IDS, type TowerId } from '../siamese/towers.js';
-import type { BatchReport, EpochReport } from '../siamese/train.js';
-import { trainSiamese, type TrainProgress, type TrainRequest } from '../siamese/train-run.js';
+import { initBackend, type BackendPreference } from '../model/backend.js';
+import { TOWER_IDS, type TowerId } from '../model/towers.js';
+import type { BatchReport, EpochReport } from '../training/train.js';
+import { trainSiamese, type TrainProgress, type TrainRequest } from '../training/train-run.js';
 import { commandSettings, splitArgs } from './args.js';
 
 /**
- * `facegate train`: flags -> a checked TrainRequest -> trainSiamese (src/siamese/train-run.ts), with progress on
- * stderr and the JSON summary on stdout. The data preparation lives in src/siamese/train-data.ts.
+ * `facegate train`: flags -> a checked TrainRequest -> trainSiamese (src/training/train-run.ts), with progress on
+ * stderr and the JSON summary on stdout. The data preparation lives in src/training/train-data.ts.
  */
 
 const USAGE = `usage: facegate train --out DIR [--tower seed|seed-pool2|faceapi-resnet128] (seed way | identities) [options]

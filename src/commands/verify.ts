@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { VerifyResult } from '../siamese/types.js';
+import type { VerifyResult } from '../core/types.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 /**
@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
   let verifier;
   try {
     // Loaded here, not at the top: usage errors skip loading tfjs.
-    const { createVerifier } = await import('../siamese/verifier.js');
+    const { createVerifier } = await import('../face/verifier.js');
     verifier = await createVerifier(settings, log);
   } catch (error) {
     console.error(`facegate verify: cannot load the model or gallery: ${errorMessage(error)}`);

@@ -1,5 +1,5 @@
-import type { AttemptEvent, Trigger } from '../events.js';
-import type { VerifyResult } from '../siamese/types.js';
+import type { AttemptEvent, Trigger } from '../core/events.js';
+import type { VerifyResult } from '../core/types.js';
 
 /** What the door knows about an attempt besides the verifier's answer. */
 export interface AttemptFacts {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createCamera } from '../camera/factory.js';
 import type { Camera } from '../camera/camera.js';
-import { systemClock, type Clock } from '../clock.js';
-import { cameraFolder, galleryDir, type Settings } from '../config.js';
-import type { EventSink, Trigger } from '../events.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { cameraFolder, galleryDir, type Settings } from '../config/index.js';
+import type { EventSink, Trigger } from '../core/events.js';
 import type { CommandHandlers } from '../mqtt/bridge.js';
 import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
-import type { Verifier } from '../siamese/types.js';
+import type { Verifier } from '../core/types.js';
 import { openAuditLog } from '../audit/log.js';
 import { Door, type Refusal } from './door.js';
-import { guardDoorRelay } from './failsafe.js';
+import { guardDoorRelay } from '../process/failsafe.js';
 import { FanOutSink, logSink } from './sinks.js';
 import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
 
@@ -186,7 +186,7 @@ function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera
 
 /** The real verifier and MQTT bridge, loaded only when used (they pull in tfjs and mqtt). */
 async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> {
-  const { createVerifier } = await import('../siamese/verifier.js');
+  const { createVerifier } = await import('../face/verifier.js');
   // Warmed up before startDaemon returns, so before READY=1: the first press is as fast as later ones.
   return createVerifier(settings, log, { warmUp: { width: settings.camera.width, height: settings.camera.height } });
 }

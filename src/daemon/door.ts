@@ -1,10 +1,10 @@
 import type { Camera } from '../camera/camera.js';
-import type { Clock } from '../clock.js';
-import type { Settings } from '../config.js';
-import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '../events.js';
+import type { Clock } from '../core/clock.js';
+import type { Settings } from '../config/index.js';
+import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '../core/events.js';
 import type { LedPattern, Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
-import type { Verifier } from '../siamese/types.js';
+import type { Verifier } from '../core/types.js';
 import { errorEvent, eventFromResult, iso } from './attempt-event.js';
 import { Lockout } from './lockout.js';
 

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import type { Settings } from '../config.js';
+import type { Clock } from '../core/clock.js';
+import type { Settings } from '../config/index.js';
 
 /**
  * Too many denied attempts in a short window lock the door for a while, so that someone holding up

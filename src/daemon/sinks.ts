@@ -1,4 +1,4 @@
-import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
+import type { AttemptEvent, EventSink, StatusEvent } from '../core/events.js';
 import type { Logger } from '../log.js';
 
 /**

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import { fail, pass, skip, type CheckResult } from './types.js';
 
 const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'tcp:': 1883, 'mqtts:': 8883, 'ssl:': 8883, 'ws:': 80, 'wss:': 443 };

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cameraFolder, type Settings } from '../config.js';
+import { cameraFolder, type Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Camera } from '../camera/camera.js';
 import { createCamera } from '../camera/factory.js';

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import { resolvePins } from '../gpio/pins.js';
 import { fail, messageOf, pass, skip, type CheckResult } from './types.js';
 

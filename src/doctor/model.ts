@@ -1,12 +1,12 @@
-import { galleryDir, type Settings } from '../config.js';
+import { galleryDir, type Settings } from '../config/index.js';
 import { fail, messageOf, pass, type CheckResult } from './types.js';
 
 /** The model folder loads on the configured backend (loaded lazily: tfjs is heavy). */
 export async function modelCheck(settings: Settings): Promise<CheckResult> {
   const name = 'model';
   try {
-    const { initBackend } = await import('../siamese/backend.js');
-    const { loadSiameseModel } = await import('../siamese/io.js');
+    const { initBackend } = await import('../model/backend.js');
+    const { loadSiameseModel } = await import('../model/io.js');
     const backend = await initBackend(settings.model.backend as Parameters<typeof initBackend>[0]);
     const model = await loadSiameseModel(settings.model.dir);
     const { tower, inputSize, embeddingSize } = model.metadata;
@@ -22,7 +22,7 @@ export async function galleryCheck(settings: Settings): Promise<CheckResult> {
   const name = 'gallery';
   const dir = galleryDir(settings);
   try {
-    const { listPeople } = await import('../siamese/gallery.js');
+    const { listPeople } = await import('../gallery/gallery.js');
     const people = listPeople(dir).filter((p) => p.images.length > 0);
     const images = people.reduce((sum, p) => sum + p.images.length, 0);
     if (people.length === 0) return fail(name, `${dir}: nobody enrolled`, 'facegate enroll NAME --images DIR');

@@ -1,16 +1,8 @@
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
-import type { Button, Output } from './gpio.js';
+import type { GpioSet } from './gpio.js';
+export type { GpioSet } from './gpio.js';
 import { SimulatedButton, SimulatedOutput } from './simulated.js';
-
-/** Everything the door needs from GPIO. LEDs are null when their pin is not wired. */
-export interface GpioSet {
-  button: Button;
-  relay: Output;
-  leds: { green: Output | null; red: Output | null; busy: Output | null };
-  /** De-energises every output and releases the pins. */
-  release(): Promise<void>;
-}
 
 /** One case per driver; each driver module is loaded only when chosen. */
 export async function createGpio(settings: Settings['gpio'], log: Logger): Promise<GpioSet> {

@@ -23,3 +23,12 @@ export interface Output {
   /** De-energises and releases the pin. Safe to call more than once. */
   release(): Promise<void>;
 }
+
+/** Everything the door needs from GPIO. LEDs are null when their pin is not wired. */
+export interface GpioSet {
+  button: Button;
+  relay: Output;
+  leds: { green: Output | null; red: Output | null; busy: Output | null };
+  /** De-energises every output and releases the pins. */
+  release(): Promise<void>;
+}

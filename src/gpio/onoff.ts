@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
-import type { GpioSet } from './factory.js';
+import type { GpioSet } from './gpio.js';
 import type { Button, LedPattern, Output } from './gpio.js';
 import { resolvePins } from './pins.js';
 

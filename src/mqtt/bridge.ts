@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Settings } from '../config.js';
-import type { AttemptEvent, EventSink, StatusEvent } from '../events.js';
+import type { Settings } from '../config/index.js';
+import type { AttemptEvent, EventSink, StatusEvent } from '../core/events.js';
 import type { Logger } from '../log.js';
 import { maybeStartEmbeddedBroker, type EmbeddedBroker } from './broker.js';
 import { ManagedConnection, redactUrl, type LastWill } from './client.js';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Aedes, type AedesOptions } from 'aedes';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 
 /** An in-process MQTT 3.1.1 broker (aedes) for the embedded default and for tests. */

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { MqttClient, connect as mqttConnect, type IClientOptions, type IClientPublishOptions, type Packet } from 'mqtt';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 
 export interface LastWill {

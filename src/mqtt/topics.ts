@@ -1,4 +1,4 @@
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/index.js';
 
 /** Every topic facegate uses for one door, derived from mqtt.baseTopic and deviceId. */
 export interface Topics {

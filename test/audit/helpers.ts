@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../src/log.js';
-import type { AttemptEvent } from '../../src/events.js';
-import type { Decision } from '../../src/siamese/types.js';
+import type { AttemptEvent } from '../../src/core/events.js';
+import type { Decision } from '../../src/core/types.js';
 
 export function tempDir(prefix = 'facegate-audit-'): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

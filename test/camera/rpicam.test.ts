@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import sharp from 'sharp';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import type { Frame } from '../../src/camera/camera.js';
 import { ProcessCamera, terminate } from '../../src/camera/process.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log.js';
 import { createV4l2Camera, resolveFfmpegCommand, v4l2Args } from '../../src/camera/v4l2.js';
 import { repoRoot } from '../helpers/datasets.js';

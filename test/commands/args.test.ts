@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../src/config.js';
+import { ConfigError } from '../../src/config/index.js';
 import { commandSettings, splitArgs, strictCommandSettings } from '../../src/commands/args.js';
 
 const own = { image: { type: 'string' }, json: { type: 'boolean' } } as const;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listIdentities } from '../../src/siamese/datasets.js';
+import { listIdentities } from '../../src/gallery/datasets.js';
 import { lfwDir, needLfw } from '../helpers/datasets.js';
 import { cli, modelReady, tempDir } from '../helpers/cli.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { listIdentities } from '../../src/siamese/datasets.js';
+import { listIdentities } from '../../src/gallery/datasets.js';
 import { lfwDir, needLfw } from '../helpers/datasets.js';
 import { cli, modelReady, tempDir } from '../helpers/cli.js';
 

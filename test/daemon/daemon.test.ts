@@ -4,10 +4,10 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startDaemon, type ClosableSink } from '../../src/daemon/daemon.js';
 import type { CommandHandlers } from '../../src/mqtt/bridge.js';
-import type { AttemptEvent, StatusEvent } from '../../src/events.js';
+import type { AttemptEvent, StatusEvent } from '../../src/core/events.js';
 import { FakeVerifier, captureLog, flush, result } from './fakes.js';
 
 class FakeBridge implements ClosableSink {

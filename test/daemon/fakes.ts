@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
 import type { Camera, CameraStatus, Frame } from '../../src/camera/camera.js';
-import type { Clock } from '../../src/clock.js';
-import type { AttemptEvent, EventSink, StatusEvent } from '../../src/events.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { AttemptEvent, EventSink, StatusEvent } from '../../src/core/events.js';
 import type { LedPattern, Output } from '../../src/gpio/gpio.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import type { GalleryInfo, Verifier, VerifyResult } from '../../src/siamese/types.js';
+import type { GalleryInfo, Verifier, VerifyResult } from '../../src/core/types.js';
 
 /** Lets promise chains and immediates run. */
 export const flush = async (rounds = 3): Promise<void> => {

@@ -4,7 +4,7 @@ import { startMqttBridge, type CommandHandlers, type MqttBridge, type BridgeOpti
 import { loadSchemas, signUnlock } from '../../src/mqtt/commands.js';
 import { topicsFor, type Topics } from '../../src/mqtt/topics.js';
 import { haNodeId } from '../../src/mqtt/discovery.js';
-import type { AttemptEvent } from '../../src/events.js';
+import type { AttemptEvent } from '../../src/core/events.js';
 import {
   clearRetained, makeAttempt, makeStatus, needMosquitto, observe, quietLog, retainedTopicsOf, startAedes, testSettings,
   useMosquitto, type Observer, type TestBroker,

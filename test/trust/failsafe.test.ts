@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT_FATAL, EXIT_STOP_HUNG, Failsafe, GuardedRelay, type ProcessHooks } from '../../src/daemon/failsafe.js';
-import { RelayDeadman } from '../../src/daemon/watchdog.js';
+import { EXIT_FATAL, EXIT_STOP_HUNG, Failsafe, GuardedRelay, type ProcessHooks } from '../../src/process/failsafe.js';
+import { RelayDeadman } from '../../src/process/watchdog.js';
 import { SimulatedOutput } from '../../src/gpio/simulated.js';
-import type { Clock } from '../../src/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { memoryLogger } from '../audit/helpers.js';
 
 /** A process stand-in: real EventEmitter semantics, exit() recorded instead of ending the test runner. */
@@ -255,8 +255,8 @@ test('the onoff relay path is synchronous: set(false) reaches writeSync before i
 
 test('guardDoorRelay on real pins aims the deadman at the relay\'s sysfs value file (Pi 5 numbering)', async () => {
   const { fakeSysfs, PI5 } = await import('../fixtures/fake-sysfs/tree.js');
-  const { guardDoorRelay } = await import('../../src/daemon/failsafe.js');
-  const { loadConfig } = await import('../../src/config.js');
+  const { guardDoorRelay } = await import('../../src/process/failsafe.js');
+  const { loadConfig } = await import('../../src/config/index.js');
   const root = fakeSysfs(PI5);
   // As onoff leaves an exported active-low relay: kernel active_low=1, value holds the logical level.
   const gpioDir = join(root, 'gpio598'); // pinctrl-rp1 base 571 + BCM 27

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Camera, CameraStatus, Frame } from '../../src/camera/camera.js';
-import type { GalleryInfo, Verifier, VerifyResult } from '../../src/siamese/types.js';
+import type { GalleryInfo, Verifier, VerifyResult } from '../../src/core/types.js';
 
 /** A verifier result; the model is irrelevant to the fault tests, only the door's reaction to it matters. */
 export function verdict(decision: VerifyResult['decision'], identity: string | null = null): VerifyResult {

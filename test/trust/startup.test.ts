@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { simulatedGpio } from '../../src/gpio/factory.js';
 import { repoRoot } from '../helpers/datasets.js';

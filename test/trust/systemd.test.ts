@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SystemdNotifier, superviseDaemon } from '../../src/daemon/systemd.js';
+import { SystemdNotifier, superviseDaemon } from '../../src/process/systemd.js';
 import { SimulatedOutput } from '../../src/gpio/simulated.js';
 import { memoryLogger } from '../audit/helpers.js';
 import { fakeSystemdNotify } from './fake-notify.js';

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_CONFIG } from '../../src/config.js';
-import { HARD_EXIT_MS } from '../../src/daemon/failsafe.js';
+import { EXIT_CONFIG } from '../../src/config/index.js';
+import { HARD_EXIT_MS } from '../../src/process/failsafe.js';
 import { repoRoot } from '../helpers/datasets.js';
 
 const unitPath = join(repoRoot, 'systemd', 'facegate.service');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Watchdog, cameraProbe, eventLoopProbe, verifierProbe, type HealthProbe } from '../../src/daemon/watchdog.js';
+import { Watchdog, cameraProbe, eventLoopProbe, verifierProbe, type HealthProbe } from '../../src/process/watchdog.js';
 import type { CameraStatus } from '../../src/camera/camera.js';
 import { memoryLogger } from '../audit/helpers.js';
 

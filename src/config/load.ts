@@ -1,0 +1,119 @@
+import convict from 'convict';
+import { existsSync } from 'node:fs';
+import { EXIT_CONFIG, schema, type Config, type Settings } from './schema.js';
+
+export interface ConfigProblem {
+  key: string;
+  reason: string;
+}
+
+/** A bad setting: startup stops, naming each key and why. */
+export class ConfigError extends Error {
+  readonly exitCode = EXIT_CONFIG;
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.key}: ${p.reason}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** convict reports several problems in one message; split it into key + reason pairs. */
+function parseConvictMessage(message: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const line of message.split('\n')) {
+    const text = line.trim();
+    if (!text) continue;
+    const known = /^([\w.]+): (.*)$/.exec(text);
+    const unknown = /^configuration param '([^']+)' not declared in the schema$/.exec(text);
+    if (unknown) problems.push({ key: unknown[1]!, reason: 'unknown setting (not in the schema; check the spelling)' });
+    else if (known) problems.push({ key: known[1]!, reason: known[2]!.replace(/^must be /, 'must be ') });
+    else problems.push({ key: '(config)', reason: text });
+  }
+  return problems;
+}
+
+export interface LoadOptions {
+  /** Config file; falls back to FACEGATE_CONFIG. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Command-line flags in convict form, e.g. ["--log-level", "debug"]. */
+  args?: string[];
+  /** Extra overrides applied last (programmatic, e.g. tests). */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * The one place settings are read. Precedence: defaults < file < environment < flags < overrides.
+ * Throws ConfigError naming every bad key.
+ */
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let config: Config;
+  try {
+    config = convict(schema, { env, args: options.args ?? [] }) as Config;
+    const file = options.file ?? env.FACEGATE_CONFIG;
+    if (file) {
+      if (!existsSync(file)) throw new ConfigError([{ key: 'config', reason: `file not found: ${file}` }]);
+      config.loadFile(file);
+    }
+    for (const [key, value] of Object.entries(options.overrides ?? {})) {
+      (config as unknown as { set(k: string, v: unknown): void }).set(key, value);
+    }
+    config.validate({ allowed: 'strict' });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SyntaxError || /JSON|Unexpected token/.test(message)) {
+      throw new ConfigError([{ key: 'config', reason: `cannot parse the config file: ${message}` }]);
+    }
+    throw new ConfigError(parseConvictMessage(message));
+  }
+  const problems = crossCheck(config.getProperties());
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Rules that span several keys, which convict's per-key formats cannot express. */
+function crossCheck(s: Settings): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (s.door.unlockMs > s.door.maxUnlockMs) {
+    problems.push({ key: 'door.unlockMs', reason: `must not exceed door.maxUnlockMs (${s.door.maxUnlockMs})` });
+  }
+  if (s.mqtt.unlock.enabled && !s.mqtt.unlock.secret) {
+    problems.push({ key: 'mqtt.unlock.secret', reason: 'must be set when mqtt.unlock.enabled is true' });
+  }
+  if (s.mqtt.unlock.secret !== null && s.mqtt.unlock.secret.length < 16) {
+    problems.push({ key: 'mqtt.unlock.secret', reason: 'must be at least 16 characters' });
+  }
+  if (s.camera.driver === 'http' && !s.camera.url) {
+    problems.push({ key: 'camera.url', reason: 'must be set when camera.driver is "http"' });
+  }
+  if (s.camera.restartMinMs > s.camera.restartMaxMs) {
+    problems.push({ key: 'camera.restartMinMs', reason: 'must not exceed camera.restartMaxMs' });
+  }
+  if (s.mqtt.reconnectMinMs > s.mqtt.reconnectMaxMs) {
+    problems.push({ key: 'mqtt.reconnectMinMs', reason: 'must not exceed mqtt.reconnectMaxMs' });
+  }
+  if (s.gpio.driver === 'onoff') {
+    const pins = [
+      ['gpio.button.pin', s.gpio.button.pin],
+      ['gpio.relay.pin', s.gpio.relay.pin],
+      ['gpio.leds.green', s.gpio.leds.green],
+      ['gpio.leds.red', s.gpio.leds.red],
+      ['gpio.leds.busy', s.gpio.leds.busy],
+    ] as const;
+    const seen = new Map<number, string>();
+    for (const [key, pin] of pins) {
+      if (pin === null) continue;
+      const other = seen.get(pin);
+      if (other) problems.push({ key, reason: `BCM ${pin} is already used by ${other}` });
+      seen.set(pin, key);
+    }
+    if (s.gpio.relay.pin === null) problems.push({ key: 'gpio.relay.pin', reason: 'must be set: a door needs its relay' });
+  }
+  return problems;
+}
+
+/** The effective config as JSON with every sensitive value masked. */
+export function printable(config: Config): string {
+  return config.toString();
+}

@@ -1,0 +1,341 @@
+import convict from 'convict';
+import { hostname } from 'node:os';
+
+/** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
+export const EXIT_CONFIG = 78;
+
+const oneOf = (...values: string[]) => values;
+/** MQTT topic segments must not carry wildcards or separators. */
+const topicSafe = (name: string) => name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'facegate';
+
+convict.addFormat({
+  name: 'bcm-pin',
+  validate(value: unknown) {
+    if (value === null) return;
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 53) {
+      throw new Error('must be a BCM GPIO number from 0 to 53, or null when not wired');
+    }
+  },
+  coerce: (v: unknown) => (v === 'null' || v === '' ? null : Number(v)),
+});
+convict.addFormat({
+  name: 'fraction',
+  validate(value: unknown) {
+    if (value === null) return;
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error('must be a number from 0 to 1');
+  },
+  coerce: (v: unknown) => (v === 'null' || v === '' ? null : Number(v)),
+});
+convict.addFormat({
+  name: 'optional-string',
+  validate(value: unknown) {
+    if (value !== null && typeof value !== 'string') throw new Error('must be a string or null');
+  },
+  coerce: (v: unknown) => (v === '' ? null : v),
+});
+convict.addFormat({
+  name: 'topic-segment',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || value === '' || /[#+/\s]/.test(value)) {
+      throw new Error('must be a non-empty MQTT topic segment without "#", "+", "/" or spaces');
+    }
+  },
+});
+convict.addFormat({
+  name: 'topic-base',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || value === '' || /[#+\s]/.test(value) || value.startsWith('/') || value.endsWith('/')) {
+      throw new Error('must be a topic prefix such as "facegate", without wildcards, spaces or a leading/trailing "/"');
+    }
+  },
+});
+convict.addFormat({
+  name: 'mqtt-url',
+  validate(value: unknown) {
+    if (typeof value !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(value)) {
+      throw new Error('must be a broker URL such as mqtt://localhost:1883 or mqtts://broker:8883');
+    }
+  },
+});
+convict.addFormat({
+  name: 'positive-int',
+  validate(value: unknown) {
+    if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a whole number greater than 0');
+  },
+  coerce: (v: unknown) => Number(v),
+});
+
+export const schema = {
+  deviceId: {
+    doc: 'Name of this door in MQTT topics and Home Assistant. Defaults to the hostname.',
+    format: 'topic-segment',
+    default: topicSafe(hostname()),
+    env: 'FACEGATE_DEVICE_ID',
+    arg: 'device-id',
+  },
+  paths: {
+    data: {
+      doc: 'Folder for enrolled people (gallery/), the folder camera (camera/) and collected images.',
+      format: String,
+      default: 'data',
+      env: 'FACEGATE_DATA_DIR',
+      arg: 'data-dir',
+    },
+    state: {
+      doc: 'Folder for state the daemon writes: embedding cache, MQTT outbox, audit log, replay cache.',
+      format: String,
+      default: 'data/state',
+      env: 'FACEGATE_STATE_DIR',
+      arg: 'state-dir',
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level.',
+      format: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+      default: 'info',
+      env: 'FACEGATE_LOG_LEVEL',
+      arg: 'log-level',
+    },
+    pretty: {
+      doc: 'Human-readable logs. "auto" = pretty only when stdout is a terminal; journald always gets JSON lines.',
+      format: oneOf('auto', 'always', 'never'),
+      default: 'auto',
+      env: 'FACEGATE_LOG_PRETTY',
+    },
+  },
+  model: {
+    dir: {
+      doc: 'Folder of the Siamese model (model.json, weights, facegate metadata).',
+      format: String,
+      default: 'models/default',
+      env: 'FACEGATE_MODEL_DIR',
+      arg: 'model',
+    },
+    backend: {
+      doc: 'TensorFlow.js backend. "auto" uses tfjs-node when installed, else wasm, else cpu.',
+      format: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
+      default: 'auto',
+      env: 'FACEGATE_BACKEND',
+      arg: 'backend',
+    },
+    detectionThreshold: {
+      doc: 'A verification image counts as a match when its pair score is above this. null = the value calibrated into the model.',
+      format: 'fraction',
+      default: null as number | null,
+      env: 'FACEGATE_DETECTION_THRESHOLD',
+      arg: 'detection-threshold',
+    },
+    verificationThreshold: {
+      doc: 'A person is verified when the fraction of their images that match is above this. null = the model\'s value.',
+      format: 'fraction',
+      default: null as number | null,
+      env: 'FACEGATE_VERIFICATION_THRESHOLD',
+      arg: 'verification-threshold',
+    },
+  },
+  vision: {
+    detector: {
+      doc: 'How the face is found: "tiny" (fast), "ssd" (more accurate, slower) or "fixed" (the seed tutorial\'s fixed crop, no detection).',
+      format: oneOf('tiny', 'ssd', 'fixed'),
+      default: 'tiny',
+      env: 'FACEGATE_DETECTOR',
+      arg: 'detector',
+    },
+    inputSize: {
+      doc: 'Tiny detector input size in pixels (multiple of 32). Smaller is faster and finds fewer small faces.',
+      format: oneOf('128', '160', '224', '320', '416', '512', '608').map(Number) as unknown as number[],
+      default: 320,
+      env: 'FACEGATE_DETECTOR_INPUT_SIZE',
+    },
+    minConfidence: {
+      doc: 'Minimum detector confidence for a face.',
+      format: 'fraction',
+      default: 0.5,
+      env: 'FACEGATE_DETECTOR_MIN_CONFIDENCE',
+    },
+    padding: {
+      doc: 'Pixels of border added around the image before detection; helps with tightly cropped photos.',
+      format: 'nat',
+      default: 0,
+      env: 'FACEGATE_DETECTOR_PADDING',
+    },
+    fixedCrop: {
+      x: { doc: 'Fixed crop left edge (detector "fixed").', format: 'nat', default: 200, env: 'FACEGATE_FIXED_CROP_X' },
+      y: { doc: 'Fixed crop top edge (detector "fixed").', format: 'nat', default: 120, env: 'FACEGATE_FIXED_CROP_Y' },
+      size: { doc: 'Fixed crop width and height (detector "fixed").', format: 'positive-int', default: 250, env: 'FACEGATE_FIXED_CROP_SIZE' },
+    },
+  },
+  gallery: {
+    dir: {
+      doc: 'Enrolled people: one folder per person holding their verification images. Empty = <paths.data>/gallery.',
+      format: String,
+      default: '',
+      env: 'FACEGATE_GALLERY_DIR',
+      arg: 'gallery',
+    },
+  },
+  camera: {
+    driver: {
+      doc: 'Camera: "files" (newest image in a folder), "rpicam" (Raspberry Pi camera via rpicam-vid), "v4l2" (USB webcam via ffmpeg), "http" (IP camera).',
+      format: oneOf('files', 'rpicam', 'v4l2', 'http'),
+      default: 'files',
+      env: 'FACEGATE_CAMERA',
+      arg: 'camera',
+    },
+    width: { doc: 'Capture width in pixels.', format: 'positive-int', default: 1280, env: 'FACEGATE_CAMERA_WIDTH' },
+    height: { doc: 'Capture height in pixels.', format: 'positive-int', default: 720, env: 'FACEGATE_CAMERA_HEIGHT' },
+    framerate: { doc: 'Frames per second requested from streaming cameras.', format: 'positive-int', default: 10, env: 'FACEGATE_CAMERA_FRAMERATE' },
+    maxAgeMs: {
+      doc: 'grab() fails when the newest frame is older than this (ms). The folder camera ignores it.',
+      format: 'positive-int',
+      default: 1000,
+      env: 'FACEGATE_CAMERA_MAX_AGE_MS',
+    },
+    command: {
+      doc: 'Path of the capture program. null = auto: rpicam-vid, then libcamera-vid (rpicam); ffmpeg (v4l2).',
+      format: 'optional-string',
+      default: null as string | null,
+      env: 'FACEGATE_CAMERA_COMMAND',
+      arg: 'camera-command',
+    },
+    extraArgs: {
+      doc: 'Extra arguments appended to the capture program, e.g. ["--rotation","180"].',
+      format: Array,
+      default: [] as string[],
+      env: 'FACEGATE_CAMERA_EXTRA_ARGS',
+    },
+    restartMinMs: { doc: 'First delay before restarting a capture program that died (doubles up to restartMaxMs).', format: 'positive-int', default: 500, env: 'FACEGATE_CAMERA_RESTART_MIN_MS' },
+    restartMaxMs: { doc: 'Longest delay between capture program restarts.', format: 'positive-int', default: 30000, env: 'FACEGATE_CAMERA_RESTART_MAX_MS' },
+    folder: {
+      doc: 'Folder the "files" camera watches; the newest image is what it sees. Empty = <paths.data>/camera.',
+      format: String,
+      default: '',
+      env: 'FACEGATE_CAMERA_FOLDER',
+    },
+    device: { doc: 'V4L2 device for "v4l2".', format: String, default: '/dev/video0', env: 'FACEGATE_CAMERA_DEVICE' },
+    url: {
+      doc: 'IP camera URL for "http": a snapshot URL (one JPEG per request) or an MJPEG stream URL.',
+      format: 'optional-string',
+      default: null as string | null,
+      env: 'FACEGATE_CAMERA_URL',
+    },
+    httpMode: { doc: '"snapshot" polls the URL per grab; "mjpeg" keeps a stream open.', format: oneOf('snapshot', 'mjpeg'), default: 'snapshot', env: 'FACEGATE_CAMERA_HTTP_MODE' },
+    username: { doc: 'IP camera user name (basic or digest auth).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_CAMERA_USERNAME' },
+    password: { doc: 'IP camera password.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_CAMERA_PASSWORD', sensitive: true },
+    timeoutMs: { doc: 'IP camera request timeout.', format: 'positive-int', default: 3000, env: 'FACEGATE_CAMERA_TIMEOUT_MS' },
+  },
+  gpio: {
+    driver: {
+      doc: '"simulated" (logged; key v / SIGUSR1 / MQTT press the button) or "onoff" (real pins through sysfs).',
+      format: oneOf('simulated', 'onoff'),
+      default: 'simulated',
+      env: 'FACEGATE_GPIO',
+      arg: 'gpio',
+    },
+    sysfsRoot: { doc: 'Where the kernel\'s GPIO sysfs lives; only tests change it.', format: String, default: '/sys/class/gpio', env: 'FACEGATE_GPIO_SYSFS' },
+    button: {
+      pin: { doc: 'BCM number of the push button.', format: 'bcm-pin', default: 17 as number | null, env: 'FACEGATE_BUTTON_PIN' },
+      activeLow: { doc: 'Button pulls the pin to ground when pressed (wired to GND with a pull-up).', format: Boolean, default: true, env: 'FACEGATE_BUTTON_ACTIVE_LOW' },
+      debounceMs: { doc: 'Button debounce time.', format: 'nat', default: 50, env: 'FACEGATE_BUTTON_DEBOUNCE_MS' },
+    },
+    relay: {
+      pin: { doc: 'BCM number of the door relay.', format: 'bcm-pin', default: 27 as number | null, env: 'FACEGATE_RELAY_PIN' },
+      activeLow: { doc: 'Relay board energises on a low pin (most opto-isolated boards do).', format: Boolean, default: true, env: 'FACEGATE_RELAY_ACTIVE_LOW' },
+    },
+    leds: {
+      green: { doc: 'BCM number of the green (granted) LED, or null.', format: 'bcm-pin', default: 22 as number | null, env: 'FACEGATE_LED_GREEN_PIN' },
+      red: { doc: 'BCM number of the red (denied/error) LED, or null.', format: 'bcm-pin', default: 23 as number | null, env: 'FACEGATE_LED_RED_PIN' },
+      busy: { doc: 'BCM number of the busy (verifying) LED, or null.', format: 'bcm-pin', default: 24 as number | null, env: 'FACEGATE_LED_BUSY_PIN' },
+    },
+  },
+  door: {
+    unlockMs: { doc: 'How long the relay stays energised after a granted attempt.', format: 'positive-int', default: 3000, env: 'FACEGATE_UNLOCK_MS' },
+    maxUnlockMs: { doc: 'Hard cap on any relay pulse, whatever asked for it.', format: 'positive-int', default: 10000, env: 'FACEGATE_MAX_UNLOCK_MS' },
+    cooldownMs: { doc: 'Pause after an attempt before the next press is taken.', format: 'nat', default: 2000, env: 'FACEGATE_COOLDOWN_MS' },
+    resultMs: { doc: 'How long the green/red LED shows a result.', format: 'positive-int', default: 3000, env: 'FACEGATE_RESULT_MS' },
+    captureTimeoutMs: { doc: 'An attempt ends as "error" when the camera gives no frame within this.', format: 'positive-int', default: 3000, env: 'FACEGATE_CAPTURE_TIMEOUT_MS' },
+    verifyTimeoutMs: { doc: 'An attempt ends as "error" when verification takes longer than this.', format: 'positive-int', default: 10000, env: 'FACEGATE_VERIFY_TIMEOUT_MS' },
+  },
+  security: {
+    maxFailures: { doc: 'Denied attempts within windowMs that trigger a lockout. 0 disables lockout.', format: 'nat', default: 5, env: 'FACEGATE_MAX_FAILURES' },
+    windowMs: { doc: 'Window in which denied attempts are counted.', format: 'positive-int', default: 60000, env: 'FACEGATE_FAILURE_WINDOW_MS' },
+    lockoutMs: { doc: 'How long triggers are ignored after too many denials.', format: 'positive-int', default: 300000, env: 'FACEGATE_LOCKOUT_MS' },
+  },
+  mqtt: {
+    enabled: { doc: 'Publish attempts and take commands over MQTT.', format: Boolean, default: true, env: 'FACEGATE_MQTT_ENABLED' },
+    url: { doc: 'Broker URL.', format: 'mqtt-url', default: 'mqtt://localhost:1883', env: 'FACEGATE_MQTT_URL', arg: 'mqtt-url' },
+    embedded: {
+      doc: 'Embedded aedes broker: "auto" starts one on the URL\'s port when nothing answers there (localhost only); "always"; "never".',
+      format: oneOf('auto', 'always', 'never'),
+      default: 'auto',
+      env: 'FACEGATE_MQTT_EMBEDDED',
+    },
+    baseTopic: { doc: 'Topic prefix; topics are <baseTopic>/<deviceId>/...', format: 'topic-base', default: 'facegate', env: 'FACEGATE_MQTT_BASE_TOPIC' },
+    clientId: { doc: 'MQTT client id. Empty = facegate-<deviceId> (stable per device).', format: String, default: '', env: 'FACEGATE_MQTT_CLIENT_ID' },
+    username: { doc: 'Broker user name.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_USERNAME' },
+    password: { doc: 'Broker password.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_PASSWORD', sensitive: true },
+    protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1 (works with the embedded aedes broker), 5 = MQTT 5.', format: [4, 5], default: 4, env: 'FACEGATE_MQTT_PROTOCOL_VERSION' },
+    keepaliveS: { doc: 'Keepalive in seconds; the broker publishes the Last Will after 1.5x this without traffic.', format: 'positive-int', default: 30, env: 'FACEGATE_MQTT_KEEPALIVE_S' },
+    reconnectMinMs: { doc: 'First reconnect delay; doubles with jitter up to reconnectMaxMs.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_RECONNECT_MIN_MS' },
+    reconnectMaxMs: { doc: 'Longest reconnect delay.', format: 'positive-int', default: 30000, env: 'FACEGATE_MQTT_RECONNECT_MAX_MS' },
+    tls: {
+      ca: { doc: 'CA certificate file (PEM) for mqtts://.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CA' },
+      cert: { doc: 'Client certificate file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CERT' },
+      key: { doc: 'Client private key file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_KEY', sensitive: true },
+      rejectUnauthorized: { doc: 'Verify the broker\'s certificate.', format: Boolean, default: true, env: 'FACEGATE_MQTT_TLS_REJECT_UNAUTHORIZED' },
+    },
+    commandMaxAgeMs: { doc: 'Commands whose timestamp is older than this (or this far in the future) are refused.', format: 'positive-int', default: 30000, env: 'FACEGATE_MQTT_COMMAND_MAX_AGE_MS' },
+    replayCacheSize: { doc: 'How many recent command ids are remembered (on disk) to refuse replays.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_REPLAY_CACHE_SIZE' },
+    unlock: {
+      enabled: { doc: 'Allow cmd/unlock (remote unlock). Off by default.', format: Boolean, default: false, env: 'FACEGATE_MQTT_UNLOCK_ENABLED' },
+      secret: { doc: 'Shared secret for the HMAC-SHA256 that every cmd/unlock must carry. Required when unlock is enabled.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_UNLOCK_SECRET', sensitive: true },
+    },
+    outboxMax: { doc: 'Attempt events kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond this.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_OUTBOX_MAX' },
+    snapshots: { doc: 'Publish a JPEG of the probe face on <base>/snapshot after each attempt.', format: Boolean, default: false, env: 'FACEGATE_MQTT_SNAPSHOTS' },
+    homeAssistant: {
+      enabled: { doc: 'Publish Home Assistant MQTT discovery configs.', format: Boolean, default: true, env: 'FACEGATE_HA_ENABLED' },
+      prefix: { doc: 'Home Assistant discovery prefix.', format: 'topic-base', default: 'homeassistant', env: 'FACEGATE_HA_PREFIX' },
+    },
+  },
+  audit: {
+    enabled: { doc: 'Append every attempt to <paths.state>/audit/attempts-YYYY-MM-DD.jsonl.', format: Boolean, default: true, env: 'FACEGATE_AUDIT_ENABLED' },
+    snapshots: { doc: 'Keep a JPEG of the probe face beside each audit line.', format: Boolean, default: false, env: 'FACEGATE_AUDIT_SNAPSHOTS' },
+    retentionDays: { doc: 'Delete audit files older than this many days.', format: 'positive-int', default: 90, env: 'FACEGATE_AUDIT_RETENTION_DAYS' },
+    maxBytes: { doc: 'Delete the oldest audit files when the audit folder exceeds this size.', format: 'positive-int', default: 200 * 1024 * 1024, env: 'FACEGATE_AUDIT_MAX_BYTES' },
+  },
+  systemd: {
+    notify: {
+      doc: 'Tell systemd READY and WATCHDOG via systemd-notify. "auto" = when NOTIFY_SOCKET is set.',
+      format: oneOf('auto', 'always', 'never'),
+      default: 'auto',
+      env: 'FACEGATE_SYSTEMD_NOTIFY',
+    },
+  },
+  keyboard: {
+    enabled: {
+      doc: 'In a foreground terminal, key "v" presses the simulated button and "q" quits.',
+      format: Boolean,
+      default: true,
+      env: 'FACEGATE_KEYBOARD',
+    },
+  },
+  preview: {
+    port: { doc: 'Port of the MJPEG live preview served by "facegate collect" (0 = off).', format: 'port', default: 8081, env: 'FACEGATE_PREVIEW_PORT', arg: 'preview-port' },
+  },
+};
+
+export type Config = convict.Config<ReturnType<typeof schemaProperties>>;
+// Helps TypeScript infer the shape without repeating it by hand.
+function schemaProperties() {
+  return convict(schema).getProperties();
+}
+export type Settings = ReturnType<typeof schemaProperties>;
+
+/** Paths that default to a place under paths.data. */
+export function galleryDir(s: Settings): string {
+  return s.gallery.dir || `${s.paths.data}/gallery`;
+}
+export function cameraFolder(s: Settings): string {
+  return s.camera.folder || `${s.paths.data}/camera`;
+}

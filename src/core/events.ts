@@ -1,0 +1,46 @@
+import type { Decision, FaceBox, IdentityScore, StageTimings, Thresholds } from './types.js';
+
+/** What started an attempt. */
+export type Trigger = 'button' | 'signal' | 'keyboard' | 'mqtt';
+
+/** The one record of an attempt: MQTT payload, audit line and log entry alike. */
+export interface AttemptEvent {
+  id: string;
+  /** ISO-8601 time the attempt started. */
+  ts: string;
+  trigger: Trigger;
+  decision: Decision;
+  identity: string | null;
+  fraction: number;
+  meanScore: number;
+  thresholds: Thresholds | null;
+  timings: Partial<StageTimings> & { capture?: number; total: number };
+  face: FaceBox | null;
+  perIdentity?: IdentityScore[];
+  /** For no_face, error and denied-with-a-reason. */
+  reason?: string;
+  /** Id of the MQTT command that asked for it, when one did. */
+  commandId?: string;
+}
+
+export type DoorMode = 'idle' | 'busy' | 'cooldown' | 'locked_out';
+
+/** The daemon's current state, published retained. */
+export interface StatusEvent {
+  ts: string;
+  mode: DoorMode;
+  relay: boolean;
+  camera: { driver: string; healthy: boolean; fps: number; lastFrameAgeMs: number | null };
+  gallery: { identities: number; images: number };
+  model: string;
+  backend: string;
+  lastAttempt: Pick<AttemptEvent, 'id' | 'ts' | 'decision' | 'identity'> | null;
+  attemptsToday: number;
+  lockedOutUntil: string | null;
+}
+
+/** Where events go: MQTT, the audit log, the pino log. Sinks never throw into the door. */
+export interface EventSink {
+  attempt(event: AttemptEvent, snapshot?: Buffer): Promise<void>;
+  status(event: StatusEvent): Promise<void>;
+}

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import sharp from 'sharp';
+import { initBackend } from '../../src/model/backend.js';
+import { tf } from '../../src/model/tf.js';
+import { squareFromLandmarks } from '../../src/face/align/align.js';
+import { loadFaceApi } from '../../src/model/faceapi.js';
+import { createFaceDetector, extractFace, findFace, warmUpFaceDetector, type DetectedFace, type VisionSettings } from '../../src/face/detect/faces.js';
+import { decodeImage, padImage, readImage, type RgbImage } from '../../src/image/image.js';
+import { lfwDir, needLfw, needOrl, orlDir } from '../helpers/datasets.js';
+
+const base: VisionSettings = { detector: 'tiny', inputSize: 320, minConfidence: 0.5, padding: 0, fixedCrop: { x: 200, y: 120, size: 250 } };
+const LFW = ['Abdullah/Abdullah_0001.jpg', 'Adam_Sandler/Adam_Sandler_0001.jpg', 'Alan_Greenspan/Alan_Greenspan_0002.jpg', 'Ai_Sugiyama/Ai_Sugiyama_0001.jpg'].map((f) => join(lfwDir, f));
+
+before(async () => {
+  await initBackend('auto');
+});
+
+const centre = (b: DetectedFace['box']) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 });
+const toRaw = (img: RgbImage) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+const meanAbsDiff = (a: RgbImage, b: RgbImage) => a.data.reduce((s, v, i) => s + Math.abs(v - b.data[i]!), 0) / a.data.length;
+
+test('tiny finds the one centred face with 68 landmarks in LFW photos', { skip: needLfw() }, async () => {
+  const detector = await createFaceDetector(base);
+  assert.equal(detector.name, 'tiny320');
+  for (const file of LFW) {
+    const img = await readImage(file);
+    const faces = await detector.detect(img);
+    assert.ok(faces.length >= 1, `no face in ${file}`);
+    const face = faces[0]!;
+    const c = centre(face.box);
+    assert.ok(Math.hypot(c.x - 125, c.y - 125) < 40, `${file}: largest face off-centre at ${c.x},${c.y}`);
+    assert.ok(face.box.score >= 0.5 && face.box.score <= 1);
+    assert.equal(face.landmarks?.length, 68);
+    const eyes = squareFromLandmarks(face.landmarks!);
+    assert.ok(Math.abs(eyes.cx - c.x) < face.box.width / 3, 'landmarks sit on the detected face');
+  }
+});
+
+test('ssd finds the face too', { skip: needLfw() }, async () => {
+  const detector = await createFaceDetector({ ...base, detector: 'ssd' }, { landmarks: false });
+  const faces = await detector.detect(await readImage(LFW[1]!));
+  assert.equal(detector.name, 'ssd');
+  assert.ok(faces.length >= 1 && faces[0]!.landmarks === null);
+});
+
+test('ORL (92x112 greyscale, face fills the frame) is found by tiny320 with padding 80', { skip: needOrl() }, async () => {
+  // bench/detectors.ts: tiny320+pad80 missed 0 of 100 ORL faces, tiny320 unpadded 52.
+  const detector = await createFaceDetector({ ...base, padding: 80 }, { landmarks: false });
+  let found = 0;
+  for (let s = 1; s <= 10; s++) {
+    const img = await readImage(join(orlDir, `s${s}`, '1.pgm'));
+    const face = await findFace(img, detector);
+    if (face && face.box.width > 30) found++;
+  }
+  assert.ok(found >= 9, `only ${found}/10 ORL faces found`);
+});
+
+test('no face in a blank or smoothly shaded picture', async () => {
+  const detector = await createFaceDetector(base, { landmarks: false });
+  const grey = { data: new Uint8Array(320 * 240 * 3).fill(128), width: 320, height: 240 };
+  assert.deepEqual(await detector.detect(grey), []);
+  const ramp = { data: new Uint8Array(320 * 240 * 3).map((_, i) => Math.floor(i / 3 / 320)), width: 320, height: 240 };
+  assert.deepEqual(await detector.detect(ramp), []);
+  assert.equal(await findFace(grey, detector), null);
+});
+
+test('the largest face comes first', { skip: needLfw() }, async () => {
+  const [big, small] = await Promise.all([sharp(LFW[0]).resize(300, 300).toBuffer(), sharp(LFW[1]).resize(140, 140).toBuffer()]);
+  // Small face on the left so that "first found" and "largest" differ.
+  const scene = await sharp({ create: { width: 520, height: 320, channels: 3, background: '#000' } })
+    .composite([{ input: small, left: 20, top: 90 }, { input: big, left: 200, top: 10 }])
+    .png()
+    .toBuffer();
+  const detector = await createFaceDetector(base, { landmarks: false });
+  const faces = await detector.detect(await decodeImage(scene));
+  assert.ok(faces.length >= 2, `found ${faces.length} faces`);
+  assert.ok(centre(faces[0]!.box).x > 200, 'the big face (right) is first');
+  assert.ok(faces.some((f) => centre(f.box).x < 160), 'the small face is found too');
+  for (let i = 1; i < faces.length; i++) assert.ok(faces[i - 1]!.box.width * faces[i - 1]!.box.height >= faces[i]!.box.width * faces[i]!.box.height);
+});
+
+test('padding maps boxes and landmarks back to the original image', { skip: needLfw() }, async () => {
+  const img = await readImage(LFW[2]!);
+  const pad = 60;
+  const padded = await createFaceDetector({ ...base, padding: pad });
+  const plain = await createFaceDetector(base);
+  // The padded detector sees exactly what the plain one sees in a pre-padded picture, shifted by pad.
+  const viaPadding = (await padded.detect(img))[0]!;
+  const prePadded = (await plain.detect(padImage(img, pad)))[0]!;
+  assert.ok(Math.abs(viaPadding.box.x - (prePadded.box.x - pad)) < 1e-6);
+  assert.ok(Math.abs(viaPadding.box.y - (prePadded.box.y - pad)) < 1e-6);
+  assert.ok(Math.abs(viaPadding.box.width - prePadded.box.width) < 1e-6);
+  assert.ok(Math.abs(viaPadding.landmarks![30]!.x - (prePadded.landmarks![30]!.x - pad)) < 1e-6);
+  const b = viaPadding.box;
+  assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= img.width && b.y + b.height <= img.height, 'clipped to the image');
+});
+
+test('a big photo is shrunk for detection and the face comes back in original pixels', { skip: needLfw() }, async () => {
+  const face = await sharp(LFW[1]).resize(900, 900).toBuffer();
+  const photo = await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#000' } })
+    .composite([{ input: face, left: 1700, top: 600 }])
+    .jpeg()
+    .toBuffer();
+  const img = await decodeImage(photo);
+  const small = await createFaceDetector(base);
+  const expected = centre((await small.detect(await readImage(LFW[1]!)))[0]!.box); // in the 250 px original
+  const found = (await small.detect(img))[0];
+  assert.ok(found, 'face found in the 3000x2000 photo');
+  const c = centre(found.box);
+  const want = { x: 1700 + (expected.x * 900) / 250, y: 600 + (expected.y * 900) / 250 };
+  assert.ok(Math.hypot(c.x - want.x, c.y - want.y) < 40, `centre ${c.x.toFixed(0)},${c.y.toFixed(0)} vs ${want.x.toFixed(0)},${want.y.toFixed(0)}`);
+  assert.ok(found.box.width > 300, `box ${found.box.width.toFixed(0)} px wide`);
+  const nose = found.landmarks![30]!;
+  assert.ok(nose.x > 1700 && nose.x < 2600 && nose.y > 600 && nose.y < 1500, 'landmarks in original pixels');
+});
+
+test('fixed crop: the configured square, clamped into the image, even with no face', async () => {
+  const detector = await createFaceDetector({ ...base, detector: 'fixed' });
+  const blank = (width: number, height: number) => ({ data: new Uint8Array(width * height * 3), width, height });
+  assert.deepEqual((await detector.detect(blank(1280, 720)))[0], { box: { x: 200, y: 120, width: 250, height: 250, score: 1 }, landmarks: null });
+  assert.deepEqual((await detector.detect(blank(300, 300)))[0]!.box, { x: 50, y: 50, width: 250, height: 250, score: 1 });
+  assert.deepEqual((await detector.detect(blank(200, 100)))[0]!.box, { x: 0, y: 0, width: 200, height: 100, score: 1 });
+  const crop = extractFace(blank(1280, 720), (await detector.detect(blank(1280, 720)))[0]!, 100);
+  assert.deepEqual([crop.width, crop.height], [100, 100]);
+});
+
+test('our 150 px crop gives face-api the same descriptor as its own withFaceDescriptor()', { skip: needLfw() }, async () => {
+  const api = await loadFaceApi(['tiny', 'landmarks', 'recognition']);
+  const detector = await createFaceDetector(base);
+  for (const file of LFW.slice(0, 3)) {
+    const img = await readImage(file);
+    const face = (await detector.detect(img))[0]!;
+    const t = tf.tensor3d(img.data, [img.height, img.width, 3], 'int32');
+    const own = await api.detectSingleFace(t as never, new api.TinyFaceDetectorOptions({ inputSize: 320 })).withFaceLandmarks().withFaceDescriptor();
+    t.dispose();
+    assert.ok(own, `face-api found no face in ${file}`);
+    // Same square as the rect face-api cuts for its descriptor (dlib-style alignment of the landmarks).
+    const square = squareFromLandmarks(face.landmarks!);
+    const theirs = own.landmarks.align(null, { useDlibAlignment: true });
+    assert.ok(Math.abs(square.side - theirs.width) <= 1, `side ${square.side} vs ${theirs.width}`);
+    assert.ok(Math.abs(square.cx - square.side / 2 - theirs.x) <= 1, `left ${square.cx - square.side / 2} vs ${theirs.x}`);
+    assert.ok(Math.abs(square.cy - square.side / 2 - theirs.y) <= 1, `top ${square.cy - square.side / 2} vs ${theirs.y}`);
+    const crop = extractFace(img, face, 150);
+    const ct = tf.tensor3d(crop.data, [150, 150, 3], 'int32');
+    const mine = (await api.nets.faceRecognitionNet.computeFaceDescriptor(ct as never)) as Float32Array;
+    ct.dispose();
+    const distance = Math.hypot(...mine.map((v, i) => v - own.descriptor[i]!));
+    // Same-person pairs are ~0.3-0.5 apart, different people > 0.6: 0.1 is well inside "the same crop".
+    assert.ok(distance < 0.1, `${file}: descriptor distance ${distance.toFixed(3)}`);
+  }
+});
+
+test('align levels the eyes: a tilted face crops like the upright one', { skip: needLfw() }, async () => {
+  // Padding: tiny misses this face tilted by 20 degrees without context around it.
+  const detector = await createFaceDetector({ ...base, padding: 40 });
+  const img = await readImage(LFW[1]!);
+  const tilted = await decodeImage(await toRaw(img).rotate(20, { background: '#000' }).png().toBuffer());
+  const upright = extractFace(img, (await detector.detect(img))[0]!, 100, { align: true });
+  const face = (await detector.detect(tilted))[0]!;
+  const aligned = extractFace(tilted, face, 100, { align: true });
+  const plain = extractFace(tilted, face, 100);
+  assert.ok(meanAbsDiff(aligned, upright) < meanAbsDiff(plain, upright) * 0.7, `aligned ${meanAbsDiff(aligned, upright).toFixed(1)} vs plain ${meanAbsDiff(plain, upright).toFixed(1)}`);
+  const margin = extractFace(img, (await detector.detect(img))[0]!, 100, { margin: 0.25 });
+  assert.deepEqual([margin.width, margin.height], [100, 100]);
+});
+
+test('no tensor leaks over 50 detections with landmarks, nor in warm-up', { skip: needLfw() }, async () => {
+  const detector = await createFaceDetector({ ...base, padding: 20 });
+  await loadFaceApi(['recognition']);
+  const img = await readImage(LFW[0]!);
+  await detector.detect(img); // nets loaded, kernels warm
+  const before = tf.memory().numTensors;
+  await warmUpFaceDetector(detector, 320, 240, 2);
+  assert.equal(tf.memory().numTensors, before);
+  for (let i = 0; i < 50; i++) assert.equal((await detector.detect(img)).length, 1);
+  assert.equal(tf.memory().numTensors, before);
+});
