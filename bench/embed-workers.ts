@@ -13,7 +13,7 @@ import { listIdentities } from '../src/gallery/datasets.js';
 import { embedDataset } from '../src/evaluation/evaluate.js';
 import { faceApiDefaults } from '../src/model/metadata.js';
 import { buildHead, SiameseModel } from '../src/model/model.js';
-import { createFaceApiTower } from '../src/model/towers.js';
+import { createFaceApiTower } from '../src/model/faceapi-tower.js';
 import { towerKey } from '../src/face/pipeline.js';
 import { createFaceDetector } from '../src/face/detect/faces.js';
 import { lfwDir } from '../test/helpers/datasets.js';

@@ -26,6 +26,8 @@ import { median } from '../src/evaluation/metrics.js';
 import { buildSeedSiamese, seedSiameseModel, type SiameseModel } from '../src/model/model.js';
 import type { StageTimings } from '../src/core/types.js';
 import { SiameseVerifier } from '../src/face/verifier.js';
+import { modelPipeline, modelStages } from '../src/face/pipeline.js';
+import { FolderGalleryStore } from '../src/gallery/folder-store.js';
 import { resolveThresholds } from '../src/face/match.js';
 import { createFaceDetector, findFace, type FaceDetector } from '../src/face/detect/faces.js';
 import { cropResize, decodeImage } from '../src/image/image.js';
@@ -93,7 +95,10 @@ const probe = readFileSync(picked.people[0]!.faces[PER_PERSON]!);
 
 async function benchTower(label: string, model: SiameseModel, runs: number, seedRuns: number) {
   const cache = new EmbeddingCache(join(work, 'state', 'embeddings'), label, model.embeddingSize);
-  const verifier = new SiameseVerifier(model, detector as FaceDetector, resolveThresholds(settings.model, model), { dir: galleryDir, cache }, backend.name, label);
+  const thresholds = resolveThresholds(settings.model, model);
+  const pipeline = modelPipeline(model, detector);
+  const store = new FolderGalleryStore(galleryDir, { pipeline, cache, modelKey: label });
+  const verifier = new SiameseVerifier(modelStages(model, detector, thresholds), thresholds, store, pipeline, backend.name, label);
   const info = await verifier.reload();
   // Every picked photo had a face; a different count means the gallery path and the pick disagree.
   if (info.images !== PEOPLE * PER_PERSON) throw new Error(`${label}: gallery holds ${info.images} embeddings, expected ${PEOPLE * PER_PERSON}`);
@@ -105,7 +110,7 @@ async function benchTower(label: string, model: SiameseModel, runs: number, seed
     timings.push(result.timings);
     decision = `${result.decision} ${result.identity ?? ''}`;
   }
-  const stage = (key: keyof StageTimings) => Number(median(timings.map((t) => t[key])).toFixed(2));
+  const stage = (key: keyof StageTimings) => Number(median(timings.map((t) => t[key] ?? 0)).toFixed(2));
 
   // The seed's verify(): for every verification image, preprocess input and validation image, predict the pair.
   const size = model.metadata.inputSize;

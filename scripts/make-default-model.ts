@@ -21,7 +21,7 @@ import { embedDataset, galleryTest, pairMetrics, scoreDatasetPairs, type Dataset
 import { saveSiameseModel } from '../src/model/io.js';
 import { faceApiDefaults } from '../src/model/metadata.js';
 import { buildHead, SiameseModel, type HeadPair } from '../src/model/model.js';
-import { createFaceApiTower } from '../src/model/towers.js';
+import { createFaceApiTower } from '../src/model/faceapi-tower.js';
 import { tf } from '../src/model/tf.js';
 import { towerKey } from '../src/face/pipeline.js';
 import { createFaceDetector } from '../src/face/detect/faces.js';

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { initBackend, type BackendPreference } from '../model/backend.js';
-import { TOWER_IDS, type TowerId } from '../model/towers.js';
+import { DEFAULT_TOWER, isTowerId, TOWER_IDS, TOWERS, towerKind } from '../model/tower-registry.js';
 import type { BatchReport, EpochReport } from '../training/train.js';
 import { trainSiamese, type TrainProgress, type TrainRequest } from '../training/train-run.js';
 import { commandSettings, splitArgs } from './args.js';
@@ -10,7 +10,10 @@ import { commandSettings, splitArgs } from './args.js';
  * stderr and the JSON summary on stdout. The data preparation lives in src/training/train-data.ts.
  */
 
-const USAGE = `usage: facegate train --out DIR [--tower seed|seed-pool2|faceapi-resnet128] (seed way | identities) [options]
+/** One help line per registered tower (tower-registry.ts), so a new tower shows up here by itself. */
+const TOWER_HELP = TOWER_IDS.map((id) => `                         ${id}${id === DEFAULT_TOWER ? ' (default)' : ''}: ${TOWERS[id].doc}`).join('\n');
+
+const USAGE = `usage: facegate train --out DIR [--tower ${TOWER_IDS.join('|')}] (seed way | identities) [options]
 Seed way (the tutorial's data): pairs (anchor, positive) = 1 and (anchor, negative) = 0
   --anchor DIR --positive DIR --negative DIR   e.g. data/anchor, data/positive (facegate collect), ../shared/datasets/lfw-dev
   --per-class N        pairs of each label at most (default 300, the seed's take(300))
@@ -18,8 +21,8 @@ Seed way (the tutorial's data): pairs (anchor, positive) = 1 and (anchor, negati
 Identities: --dataset DIR   folders of people (e.g. ../shared/datasets/lfw-dev) -> seeded balanced pairs
   --per-class N        genuine pairs per person at most (default 20), as many impostor pairs
 Common:
-  --tower T            seed (faithful, pool 64) | seed-pool2 (2x2 pools) train end to end;
-                       faceapi-resnet128 (default) trains only the head on cached embeddings (seconds)
+  --tower T            the embedding tower; pretrained ones train only a head on cached embeddings:
+${TOWER_HELP}
   --epochs N           default 50 (seed towers) / 60 (head)
   --batch N            default 16 (seed towers) / 64 (head)
   --learning-rate F    Adam learning rate, default 1e-4 (seed towers, the seed's) / 0.01 (head)
@@ -67,10 +70,10 @@ export function parseTrainRequest(values: TrainFlags): TrainRequest {
   const str = (k: keyof typeof OWN_OPTIONS) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const out = str('out');
   if (!out) throw new UsageError('--out DIR is required (the model folder to write)');
-  const tower = (str('tower') ?? 'faceapi-resnet128') as TowerId;
-  if (!TOWER_IDS.includes(tower)) throw new UsageError(`--tower must be one of ${TOWER_IDS.join(', ')}, got "${tower}"`);
-  const head = tower === 'faceapi-resnet128';
-  if (head && values.resume === true) throw new UsageError('--resume is for seed towers; the face-api head retrains from scratch in about a minute');
+  const tower = str('tower') ?? DEFAULT_TOWER;
+  if (!isTowerId(tower)) throw new UsageError(`--tower must be one of ${TOWER_IDS.join(', ')}, got "${tower}"`);
+  const head = towerKind(tower).load !== undefined;
+  if (head && values.resume === true) throw new UsageError('--resume is for seed towers; a pretrained tower\'s head retrains from scratch in about a minute');
   const seedWay = [str('anchor'), str('positive'), str('negative')];
   const dataset = str('dataset');
   if (dataset && seedWay.some(Boolean)) throw new UsageError('give either --dataset or --anchor/--positive/--negative, not both');

@@ -1,5 +1,9 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
+import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
+import { LIVENESS_CHECKS, LIVENESS_KEYS } from '../face/liveness/stage.js';
+import { folderGalleryDir } from '../gallery/folder-store.js';
+import { GALLERY_STORE_KEYS } from '../gallery/stores.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
 export const EXIT_CONFIG = 78;
@@ -32,6 +36,13 @@ convict.addFormat({
     if (value !== null && typeof value !== 'string') throw new Error('must be a string or null');
   },
   coerce: (v: unknown) => (v === '' ? null : v),
+});
+convict.addFormat({
+  name: 'liveness-checks',
+  validate(value: unknown) {
+    const unknown = String(value).split(',').map((k) => k.trim()).filter((k) => !(LIVENESS_KEYS as string[]).includes(k));
+    if (typeof value !== 'string' || unknown.length) throw new Error(`must be a comma-separated list of ${LIVENESS_KEYS.join(', ')}; unknown: ${unknown.join(', ')}`);
+  },
 });
 convict.addFormat({
   name: 'topic-segment',
@@ -136,8 +147,8 @@ export const schema = {
   },
   vision: {
     detector: {
-      doc: 'How the face is found: "tiny" (fast), "ssd" (more accurate, slower) or "fixed" (the seed tutorial\'s fixed crop, no detection).',
-      format: oneOf('tiny', 'ssd', 'fixed'),
+      doc: `How the face is found: ${detectorChoicesDoc()}.`,
+      format: oneOf(...DETECTOR_KEYS),
       default: 'tiny',
       env: 'FACEGATE_DETECTOR',
       arg: 'detector',
@@ -166,7 +177,21 @@ export const schema = {
       size: { doc: 'Fixed crop width and height (detector "fixed").', format: 'positive-int', default: 250, env: 'FACEGATE_FIXED_CROP_SIZE' },
     },
   },
+  liveness: {
+    checks: {
+      doc: `Liveness checks run on each found face before it is matched, comma-separated, in order; a failure denies. Known: ${LIVENESS_KEYS.map((k) => `"${k}" (${LIVENESS_CHECKS[k].doc})`).join(', ')}.`,
+      format: 'liveness-checks',
+      default: 'off',
+      env: 'FACEGATE_LIVENESS_CHECKS',
+    },
+  },
   gallery: {
+    store: {
+      doc: `Where enrolled people come from: ${GALLERY_STORE_KEYS.map((k) => `"${k}"`).join(', ')}.`,
+      format: oneOf(...GALLERY_STORE_KEYS),
+      default: 'folder',
+      env: 'FACEGATE_GALLERY_STORE',
+    },
     dir: {
       doc: 'Enrolled people: one folder per person holding their verification images. Empty = <paths.data>/gallery.',
       format: String,
@@ -334,7 +359,7 @@ export type Settings = ReturnType<typeof schemaProperties>;
 
 /** Paths that default to a place under paths.data. */
 export function galleryDir(s: Settings): string {
-  return s.gallery.dir || `${s.paths.data}/gallery`;
+  return folderGalleryDir(s);
 }
 export function cameraFolder(s: Settings): string {
   return s.camera.folder || `${s.paths.data}/camera`;

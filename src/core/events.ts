@@ -1,4 +1,4 @@
-import type { Decision, FaceBox, IdentityScore, StageTimings, Thresholds } from './types.js';
+import type { ClosestMatch, Decision, FaceBox, IdentityScore, LivenessOutcome, StageTimings, Thresholds } from './types.js';
 
 /** What started an attempt. */
 export type Trigger = 'button' | 'signal' | 'keyboard' | 'mqtt';
@@ -10,7 +10,11 @@ export interface AttemptEvent {
   ts: string;
   trigger: Trigger;
   decision: Decision;
+  /** The person let in; null unless granted. */
   identity: string | null;
+  /** Diagnostic: the nearest enrolled person and their scores, also when denied; null/absent without one. */
+  closest?: ClosestMatch | null;
+  liveness?: LivenessOutcome;
   fraction: number;
   meanScore: number;
   thresholds: Thresholds | null;

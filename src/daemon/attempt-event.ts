@@ -19,7 +19,8 @@ export function eventFromResult(facts: AttemptFacts, result: VerifyResult): Atte
     id: facts.id, ts: iso(facts.startedAt), trigger: facts.trigger, decision: result.decision, identity: result.identity,
     fraction: result.fraction, meanScore: result.meanScore, thresholds: result.thresholds,
     timings: { ...stages, capture: facts.captureMs, total: facts.endedAt - facts.startedAt },
-    face: result.face, perIdentity: result.perIdentity, reason: result.reason, commandId: facts.commandId,
+    face: result.face, perIdentity: result.perIdentity, reason: result.reason, commandId: facts.commandId, closest: result.closest,
+    ...(result.liveness ? { liveness: result.liveness } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import { initBackend, type BackendPreference } from '../model/backend.js';
 import { EmbeddingCache, embedFiles } from '../gallery/cache.js';
 import { buildHead, SiameseModel } from '../model/model.js';
 import type { EmbedWorkerJob, FromWorker, ToWorker } from './parallel-embed.js';
-import { createFaceApiTower } from '../model/towers.js';
+import { towerKind } from '../model/tower-registry.js';
 import { modelPipeline } from './pipeline.js';
 
 /**
@@ -24,8 +24,9 @@ async function start(): Promise<(files: string[]) => Promise<void>> {
   if (detector.name !== job.detectorName) {
     throw new Error(`worker built detector "${detector.name}" but the cache is for "${job.detectorName}"`);
   }
-  const tower = await createFaceApiTower();
-  if (tower.id !== job.metadata.tower) throw new Error(`worker can only run the ${tower.id} tower, not ${job.metadata.tower}`);
+  const load = towerKind(job.metadata.tower).load;
+  if (!load) throw new Error(`a worker can only run a pretrained tower, not ${job.metadata.tower}`);
+  const tower = await load();
   // The head is never used here; SiameseModel just wants one to pair with the tower.
   const model = new SiameseModel(tower, buildHead(tower.embeddingSize, 0), job.metadata);
   const pipeline = modelPipeline(model, detector);

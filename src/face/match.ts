@@ -1,6 +1,4 @@
-import type { Settings } from '../config/index.js';
-import type { SiameseModel } from '../model/model.js';
-import type { IdentityScore, Thresholds, VerifyResult } from '../core/types.js';
+import type { ClosestMatch, IdentityScore, Thresholds, VerifyResult } from '../core/types.js';
 
 /**
  * The match and decide stages: per-image head scores -> per-person fractions -> one decision.
@@ -8,16 +6,47 @@ import type { IdentityScore, Thresholds, VerifyResult } from '../core/types.js';
  * verified = fraction > verification threshold. The best fraction wins (ties: higher mean score).
  */
 
+/** Thresholds from settings (`model.detectionThreshold`, `model.verificationThreshold`); null = the model's. */
+export interface ThresholdSettings {
+  detectionThreshold: number | null;
+  verificationThreshold: number | null;
+}
+
 /** Settings win over the thresholds calibrated into the model. */
-export function resolveThresholds(settings: Settings['model'], model: SiameseModel): Thresholds {
+export function resolveThresholds(settings: ThresholdSettings, model: { metadata: { thresholds: Thresholds } }): Thresholds {
   return {
     detection: settings.detectionThreshold ?? model.metadata.thresholds.detection,
     verification: settings.verificationThreshold ?? model.metadata.thresholds.verification,
   };
 }
 
+/** An enrolled person as the matcher sees them, whatever store they came from. */
+export interface MatchPerson {
+  name: string;
+  embeddings: Float32Array[];
+}
+
+/**
+ * The match stage: one probe embedding against every enrolled embedding. The head (a tensor model) stays
+ * behind `scorePairs`; this side sees Float32Arrays and numbers only.
+ */
+export interface Matcher {
+  /** Per-person scores, best first. */
+  match(probe: Float32Array, people: readonly MatchPerson[]): IdentityScore[];
+}
+
+export function headMatcher(head: { scorePairs(probe: Float32Array, refs: Float32Array[]): ArrayLike<number> }, thresholds: Thresholds): Matcher {
+  return {
+    match(probe, people) {
+      const flat = people.flatMap((p) => p.embeddings);
+      if (flat.length === 0) return [];
+      return rankIdentities(scoreIdentities(people, head.scorePairs(probe, flat), thresholds));
+    },
+  };
+}
+
 /** Per-person scores from one flat score array laid out person by person. */
-export function scoreIdentities(people: Array<{ name: string; embeddings: ArrayLike<unknown> }>, scores: ArrayLike<number>, thresholds: Thresholds): IdentityScore[] {
+export function scoreIdentities(people: ReadonlyArray<{ name: string; embeddings: ArrayLike<unknown> }>, scores: ArrayLike<number>, thresholds: Thresholds): IdentityScore[] {
   const out: IdentityScore[] = [];
   let offset = 0;
   for (const person of people) {
@@ -40,15 +69,22 @@ export function rankIdentities(scores: IdentityScore[]): IdentityScore[] {
   return [...scores].sort((a, b) => b.fraction - a.fraction || b.meanScore - a.meanScore || (a.identity < b.identity ? -1 : 1));
 }
 
-export function decide(perIdentity: IdentityScore[], thresholds: Thresholds): Pick<VerifyResult, 'decision' | 'identity' | 'fraction' | 'meanScore' | 'reason'> {
+/**
+ * The decide stage. Only a grant names a person in `identity`: a stranger must never be logged, audited or
+ * published as the enrolled person they happen to look most like. The nearest person stays in `closest`, a
+ * diagnostic for tuning thresholds, and the reason names nobody.
+ */
+export function decide(perIdentity: IdentityScore[], thresholds: Thresholds): Pick<VerifyResult, 'decision' | 'identity' | 'closest' | 'fraction' | 'meanScore' | 'reason'> {
   const best = rankIdentities(perIdentity)[0];
-  if (!best) return { decision: 'denied', identity: null, fraction: 0, meanScore: 0, reason: 'gallery is empty: enrol someone with facegate enroll NAME --images DIR' };
+  if (!best) return { decision: 'denied', identity: null, closest: null, fraction: 0, meanScore: 0, reason: 'gallery is empty: enrol someone with facegate enroll NAME --images DIR' };
   const granted = best.fraction > thresholds.verification;
+  const closest: ClosestMatch = { identity: best.identity, fraction: best.fraction, meanScore: best.meanScore };
   return {
     decision: granted ? 'granted' : 'denied',
-    identity: best.identity,
+    identity: granted ? best.identity : null,
+    closest,
     fraction: best.fraction,
     meanScore: best.meanScore,
-    ...(granted ? {} : { reason: `best match ${best.identity}: ${best.detections} of ${best.images} images above ${thresholds.detection}` }),
+    ...(granted ? {} : { reason: `no enrolled person matched: the closest had ${best.detections} of ${best.images} images above ${thresholds.detection}` }),
   };
 }

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { Settings } from '../config/index.js';
+import type { VisionSettings } from './detect/detector.js';
 import { sha256, type EmbeddingCache } from '../gallery/cache.js';
 import type { FacegateMetadata } from '../model/metadata.js';
+import { towerKind } from '../model/tower-registry.js';
 
 /**
  * Fills the dataset embedding cache with worker threads. tfjs-wasm runs single-threaded under Node, so one
@@ -15,7 +16,7 @@ import type { FacegateMetadata } from '../model/metadata.js';
 /** What a worker needs to rebuild the caller's pipeline (everything is plain data: it crosses threads). */
 export interface EmbedWorkerJob {
   backend: string;
-  vision: Settings['vision'];
+  vision: VisionSettings;
   /** detector.name of the caller's detector: part of the cache namespace, so the worker's must match. */
   detectorName: string;
   metadata: FacegateMetadata;
@@ -38,9 +39,9 @@ export function defaultEmbedWorkers(): number {
   return Math.min(availableParallelism(), 4);
 }
 
-/** Only the face-api tower can be rebuilt in a worker from nothing; seed towers hold weights in memory. */
+/** Only a pretrained tower can be rebuilt in a worker from nothing; seed towers hold weights in memory. */
 export function canEmbedInWorkers(metadata: FacegateMetadata): boolean {
-  return metadata.tower === 'faceapi-resnet128';
+  return towerKind(metadata.tower).load !== undefined;
 }
 
 /** The files whose embedding is not in the cache yet (unreadable files count as uncached: workers skip them). */

@@ -1,102 +1,126 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { galleryDir, type Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { createFaceDetector, warmUpFaceDetector, type FaceDetector } from './detect/faces.js';
+import { createFaceDetector } from './detect/faces.js';
+import type { VisionSettings } from './detect/detector.js';
 import { encodeJpeg, decodeImage, type RgbImage } from '../image/image.js';
 import { initBackend, type BackendPreference } from '../model/backend.js';
-import { EmbeddingCache } from '../gallery/cache.js';
-import { loadGallery, type PersonEmbeddings } from '../gallery/gallery.js';
+import { EmbeddingCache, type FacePipeline } from '../gallery/cache.js';
+import type { EnrolledPerson, GalleryStore } from '../gallery/store.js';
+import { galleryStoreEntry, type GalleryStoreSettings } from '../gallery/stores.js';
 import { fingerprint, loadSiameseModel } from '../model/io.js';
-import type { SiameseModel } from '../model/model.js';
-import type { GalleryInfo, Thresholds, Verifier, VerifyResult } from '../core/types.js';
-import { decide, rankIdentities, resolveThresholds, scoreIdentities } from './match.js';
-import { embeddingNamespace, modelPipeline } from './pipeline.js';
+import type { GalleryInfo, StageTimings, Thresholds, Verifier, VerifyOptions, VerifyResult } from '../core/types.js';
+import { decide, resolveThresholds, type ThresholdSettings } from './match.js';
+import { createLivenessChecks, runLiveness } from './liveness/stage.js';
+import { embeddingNamespace, modelPipeline, modelStages, towerKey, type FaceStages } from './pipeline.js';
 
 /**
- * The verification path of one attempt: decode -> largest face -> crop -> ONE tower pass for the probe ->
- * ONE batched head call against every cached gallery embedding -> per-image scores -> decision (match.ts).
+ * The verification path of one attempt, stage by stage (pipeline.ts): decode -> detect (largest face) ->
+ * align/crop -> liveness checks -> ONE tower pass for the probe -> ONE batched head call against every
+ * enrolled embedding -> per-person scores -> decision (match.ts). Each stage is timed.
  */
 
 class AbortedError extends Error {
   override name = 'AbortError';
 }
 
+type Stage = Exclude<keyof StageTimings, 'total'>;
+
+/** Laps of one attempt: each stage's time is from the end of the previous one. */
+function stageClock() {
+  const t0 = performance.now();
+  let last = t0;
+  const timings: StageTimings = { decode: 0, detect: 0, align: 0, liveness: 0, embed: 0, compare: 0, total: 0 };
+  return {
+    lap(stage: Stage) {
+      const now = performance.now();
+      timings[stage] = now - last;
+      last = now;
+    },
+    timings: (): StageTimings => ({ ...timings, total: last - t0 }),
+  };
+}
+
 export class SiameseVerifier implements Verifier {
-  private people: PersonEmbeddings[] = [];
-  private flat: Float32Array[] = [];
+  private people: EnrolledPerson[] = [];
+  private images = 0;
   private healthy = true;
-  /** Decode + detect + crop + embed with this verifier's model; enrolment uses it to check photos. */
-  readonly pipeline: ReturnType<typeof modelPipeline>;
 
   constructor(
-    readonly model: SiameseModel,
-    private readonly detector: FaceDetector,
+    private readonly stages: FaceStages,
     readonly thresholds: Thresholds,
-    private readonly gallery: { dir: string; cache: EmbeddingCache },
+    private readonly store: GalleryStore,
+    /** Decode + detect + crop + embed with this verifier's model; enrolment uses it to check photos. */
+    readonly pipeline: FacePipeline,
     readonly backend: string,
     readonly modelName: string,
     private readonly log?: Logger,
-  ) {
-    this.pipeline = modelPipeline(model, detector);
-  }
+  ) {}
 
   async reload(): Promise<GalleryInfo> {
-    const loaded = await loadGallery(this.gallery.dir, this.pipeline, this.gallery.cache, this.log);
+    const loaded = await this.store.load();
     this.people = loaded.people;
-    this.flat = loaded.people.flatMap((p) => p.embeddings);
-    this.log?.info({ identities: loaded.people.length, images: loaded.images, computed: loaded.computed, skipped: loaded.skipped.length }, 'gallery loaded');
+    this.images = loaded.people.reduce((n, p) => n + p.embeddings.length, 0);
+    this.log?.info({ store: this.store.description, identities: this.people.length, images: this.images, computed: loaded.computed, skipped: loaded.skipped.length }, 'gallery loaded');
     return this.galleryInfo();
   }
 
   private galleryInfo(): GalleryInfo {
-    return { identities: this.people.length, images: this.flat.length, model: this.modelName };
+    return { identities: this.people.length, images: this.images, model: this.modelName };
   }
 
   info(): GalleryInfo & { backend: string; healthy: boolean } {
     return { ...this.galleryInfo(), backend: this.backend, healthy: this.healthy };
   }
 
-  async verify(image: Buffer, options: { signal?: AbortSignal; wantFaceJpeg?: boolean } = {}): Promise<VerifyResult> {
+  async verify(image: Buffer, options: VerifyOptions = {}): Promise<VerifyResult> {
     const checkAbort = () => {
       if (options.signal?.aborted) throw new AbortedError('verification aborted');
     };
-    const t0 = performance.now();
-    const img = await decodeImage(image);
-    const t1 = performance.now();
+    const { detector, aligner, liveness, embedder, matcher } = this.stages;
+    const clock = stageClock();
+    const frame = await decodeImage(image);
+    clock.lap('decode');
     checkAbort();
-    const found = await this.pipeline.cropFace(img);
-    const t2 = performance.now();
+    const detected = (await detector.detect(frame))[0];
+    clock.lap('detect');
     checkAbort();
     const base = { thresholds: this.thresholds, backend: this.backend };
-    if (!found) {
-      return {
-        ...base, decision: 'no_face', identity: null, fraction: 0, meanScore: 0, perIdentity: [], face: null, reason: 'no face found',
-        timings: { decode: t1 - t0, detect: t2 - t1, embed: 0, compare: 0, total: t2 - t0 },
-      };
+    if (!detected) {
+      return { ...base, decision: 'no_face', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: null, reason: 'no face found', timings: clock.timings() };
     }
-    // The snapshot is a side output: encoded after the stages are timed so it never shows up as "embed".
-    const snapshot = async () => (options.wantFaceJpeg ? { faceJpeg: await encodeJpeg(found.face) } : {});
-    if (this.flat.length === 0) {
-      const t = performance.now();
-      const faceJpeg = await snapshot();
-      return {
-        ...base, ...decide([], this.thresholds), perIdentity: [], face: found.box, ...faceJpeg,
-        timings: { decode: t1 - t0, detect: t2 - t1, embed: 0, compare: 0, total: t - t0 },
-      };
+    const face = aligner.align(frame, detected);
+    clock.lap('align');
+    // The snapshot is a side output: encoded after the stages are timed so it never shows up as a stage.
+    const snapshot = async () => (options.wantFaceJpeg ? { faceJpeg: await encodeJpeg(face) } : {});
+    let livenessOutcome: VerifyResult['liveness'];
+    if (liveness.length > 0) {
+      const wantsBurst = liveness.some((check) => check.burst !== undefined) && options.burst?.length;
+      const burst = wantsBurst ? await Promise.all(options.burst!.map((bytes) => decodeImage(bytes))) : undefined;
+      livenessOutcome = await runLiveness(liveness, { face, box: detected.box, landmarks: detected.landmarks, frame, ...(burst ? { burst } : {}) }, options.signal);
+      clock.lap('liveness');
+      checkAbort();
+      if (!livenessOutcome.passed) {
+        const timings = clock.timings();
+        return {
+          ...base, decision: 'denied', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: detected.box,
+          reason: livenessOutcome.reason ?? 'liveness check failed', liveness: livenessOutcome, ...(await snapshot()), timings,
+        };
+      }
     }
-    const [probe] = await this.model.embed([found.face]);
-    const t3 = performance.now();
+    const withLiveness = livenessOutcome ? { liveness: livenessOutcome } : {};
+    if (this.images === 0) {
+      const timings = clock.timings();
+      return { ...base, ...decide([], this.thresholds), perIdentity: [], face: detected.box, ...withLiveness, ...(await snapshot()), timings };
+    }
+    const [probe] = await embedder.embed([face]);
+    clock.lap('embed');
     checkAbort();
-    const scores = this.model.scorePairs(probe!, this.flat);
-    const perIdentity = rankIdentities(scoreIdentities(this.people, scores, this.thresholds));
-    const t4 = performance.now();
-    const faceJpeg = await snapshot();
-    return {
-      ...base, ...decide(perIdentity, this.thresholds), perIdentity, face: found.box, ...faceJpeg,
-      timings: { decode: t1 - t0, detect: t2 - t1, embed: t3 - t2, compare: t4 - t3, total: t4 - t0 },
-    };
+    const perIdentity = matcher.match(probe!, this.people);
+    const decision = decide(perIdentity, this.thresholds);
+    clock.lap('compare');
+    const timings = clock.timings();
+    return { ...base, ...decision, perIdentity, face: detected.box, ...withLiveness, ...(await snapshot()), timings };
   }
 
   /**
@@ -106,18 +130,17 @@ export class SiameseVerifier implements Verifier {
    */
   async warmUp(frame: { width: number; height: number }, detectorRuns = 3): Promise<number> {
     const t0 = performance.now();
-    await warmUpFaceDetector(this.detector, frame.width, frame.height, detectorRuns);
-    const size = this.model.metadata.inputSize;
+    const { detector, aligner, embedder, matcher } = this.stages;
+    if (detector.warmUp) await detector.warmUp(frame.width, frame.height, detectorRuns);
+    const size = aligner.size;
     const greyFace: RgbImage = { data: new Uint8Array(size * size * 3).fill(128), width: size, height: size };
-    const [probe] = await this.model.embed([greyFace]);
+    const [probe] = await embedder.embed([greyFace]);
     // The gallery's batch shape is the one real attempts use; an empty gallery still warms the head.
-    this.model.scorePairs(probe!, this.flat.length ? this.flat : [probe!]);
+    matcher.match(probe!, this.images ? this.people : [{ name: 'warm-up', embeddings: [probe!] }]);
     // A grey picture has no face in it, so what runs only once a face is found (landmarks on it, the crop's
-    // warp) stays cold: one enrolled photo, when there is one, runs the whole attempt path. Best effort.
-    const photo = this.people.find((person) => person.files.length > 0)?.files[0];
-    if (photo) {
-      await readFile(photo).then((bytes) => this.verify(bytes)).catch((err: unknown) => this.log?.debug({ err, photo }, 'warm-up photo skipped'));
-    }
+    // warp) stays cold: one enrolled photo, when the store has one, runs the whole attempt path. Best effort.
+    const photo = await this.store.samplePhoto?.().catch(() => null);
+    if (photo) await this.verify(photo).catch((err: unknown) => this.log?.debug({ err }, 'warm-up photo skipped'));
     const durationMs = Math.round(performance.now() - t0);
     this.log?.info({ durationMs, frame, detectorRuns }, 'verifier warmed up');
     return durationMs;
@@ -125,7 +148,8 @@ export class SiameseVerifier implements Verifier {
 
   async close(): Promise<void> {
     this.healthy = false;
-    this.model.dispose();
+    for (const check of this.stages.liveness) await check.dispose?.();
+    this.stages.embedder.dispose();
   }
 }
 
@@ -140,18 +164,31 @@ export interface VerifierOverrides {
   warmUp?: { width: number; height: number };
 }
 
-/** The daemon's factory: backend, model, detector, gallery (through the on-disk embedding cache), optional warm-up. */
-export async function createVerifier(settings: Settings, log?: Logger, overrides: VerifierOverrides = {}): Promise<SiameseVerifier> {
+/** The settings slice the verifier is composed from (structurally part of the config's Settings). */
+export interface VerifierSettings extends GalleryStoreSettings {
+  model: { dir: string; backend: string } & ThresholdSettings;
+  vision: VisionSettings;
+  liveness: { checks: string };
+  gallery: { dir: string; store: string };
+  paths: { data: string; state: string };
+}
+
+/** The composition of the face pipeline: backend, model, detector, aligner, liveness checks, matcher, gallery store. */
+export async function createVerifier(settings: VerifierSettings, log?: Logger, overrides: VerifierOverrides = {}): Promise<SiameseVerifier> {
   const backend = await initBackend(settings.model.backend as BackendPreference, log);
   const modelDir = overrides.modelDir ?? settings.model.dir;
   const model = await loadSiameseModel(modelDir);
   try {
     const modelFingerprint = await fingerprint(modelDir);
     const detector = await createFaceDetector(settings.vision, log ? { log } : {});
+    const thresholds = resolveThresholds(settings.model, model);
+    const stages = modelStages(model, detector, thresholds, await createLivenessChecks(settings.liveness.checks));
     const namespace = embeddingNamespace({ model: modelFingerprint, detector: detector.name, settings: settings.vision, model_metadata: model.metadata });
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
+    const pipeline = modelPipeline(model, detector);
+    const store = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
     const modelName = `${model.metadata.tower}@${modelFingerprint.slice(0, 12)}`;
-    const verifier = new SiameseVerifier(model, detector, resolveThresholds(settings.model, model), { dir: galleryDir(settings), cache }, backend.name, modelName, log);
+    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log);
     await verifier.reload();
     if (overrides.warmUp) await verifier.warmUp(overrides.warmUp);
     return verifier;

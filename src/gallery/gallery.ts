@@ -32,19 +32,47 @@ export interface GalleryPerson {
   images: string[];
 }
 
-/** Everyone enrolled, sorted by name. A missing gallery folder is an empty gallery. */
-export function listPeople(dir: string): GalleryPerson[] {
+/**
+ * Everyone enrolled, sorted by name. A missing gallery folder is an empty gallery. One bad entry (a dangling
+ * symlink, an unreadable folder or image) is skipped with a warning naming it: it must not stop the door,
+ * `verify` or `gallery list` for everyone else.
+ */
+export function listPeople(dir: string, log?: Pick<Logger, 'warn'>): GalleryPerson[] {
   if (!existsSync(dir)) return [];
+  const skip = (entry: string, error: unknown) => {
+    const reason = error instanceof Error ? error.message : String(error);
+    (log ?? stderrWarn).warn({ entry, reason }, 'gallery entry skipped');
+  };
   const people: GalleryPerson[] = [];
   for (const name of readdirSync(dir).sort()) {
     if (name.startsWith('.')) continue;
     const folder = join(dir, name);
-    if (!statSync(folder).isDirectory()) continue;
-    const images = readdirSync(folder).filter(isImageFile).sort().map((f) => join(folder, f));
-    people.push({ name, images });
+    try {
+      if (!statSync(folder).isDirectory()) continue;
+      const images: string[] = [];
+      for (const file of readdirSync(folder).filter(isImageFile).sort()) {
+        const path = join(folder, file);
+        try {
+          if (statSync(path).isFile()) images.push(path);
+          else skip(path, new Error('not a regular file'));
+        } catch (error) {
+          skip(path, error);
+        }
+      }
+      people.push({ name, images });
+    } catch (error) {
+      skip(folder, error);
+    }
   }
   return people;
 }
+
+/** Without a logger (`gallery list`, doctor) a skipped entry still gets a line on stderr. */
+const stderrWarn: Pick<Logger, 'warn'> = {
+  warn: ((fields: { entry: string; reason: string }, message: string) => {
+    process.stderr.write(`facegate: ${message}: ${fields.entry}: ${fields.reason}\n`);
+  }) as Logger['warn'],
+};
 
 export function removePerson(dir: string, name: string): void {
   const safe = validatePersonName(name);
@@ -158,7 +186,7 @@ export interface LoadedGallery {
  * a crash; a person left with no usable image is dropped (and reported) so they can never match by accident.
  */
 export async function loadGallery(dir: string, pipeline: FacePipeline, cache: EmbeddingCache, log?: Logger): Promise<LoadedGallery> {
-  const people = listPeople(dir);
+  const people = listPeople(dir, log);
   const files = people.flatMap((p) => p.images);
   const results = await embedFiles(files, pipeline, cache, log ? { log } : {});
   const computed = results.filter((r) => r.kind !== 'error' && !r.cached).length;

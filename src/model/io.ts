@@ -7,7 +7,7 @@ import { normalizeKerasTopology, registerCustomLayers, stripNestedModelPrefixes 
 import { MetadataError, parseMetadata, seedDefaults } from './metadata.js';
 import type { FacegateMetadata } from './metadata.js';
 import { seedSiameseModel, SiameseModel, splitSiamese } from './model.js';
-import { createFaceApiTower } from './towers.js';
+import { towerKind } from './tower-registry.js';
 
 type WeightSpec = { name: string; shape: number[]; dtype: string; quantization?: { dtype: string } };
 type ModelJson = {
@@ -152,8 +152,9 @@ export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
   const files = await readModelFiles(dir);
   const model = await layersModelFromFiles(files);
   try {
-    if (files.metadata?.tower === 'faceapi-resnet128') {
-      const tower = await createFaceApiTower();
+    const pretrained = files.metadata ? towerKind(files.metadata.tower).load : undefined;
+    if (files.metadata && pretrained) {
+      const tower = await pretrained();
       const headSize = model.inputs[0]?.shape[1];
       if (model.inputs.length !== 2 || headSize !== tower.embeddingSize || files.metadata.embeddingSize !== tower.embeddingSize) {
         throw new ModelLoadError(

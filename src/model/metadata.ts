@@ -1,6 +1,6 @@
 import type { Thresholds } from '../core/types.js';
-import { TOWER_IDS } from './towers.js';
-import type { TowerId } from './towers.js';
+import { DEFAULT_TOWER, isTowerId, TOWER_IDS, TOWERS, type TowerId } from './tower-registry.js';
+import type { Preprocessing } from './towers.js';
 
 /**
  * Facegate's part of model.json (`userDefinedMetadata.facegate`): everything the verifier, trainer and
@@ -12,8 +12,7 @@ export interface FacegateMetadata {
   /** Side of the square face crop the tower takes. */
   inputSize: number;
   embeddingSize: number;
-  /** 'scale-255': RGB / 255 (the seed). 'faceapi': face-api's own normalisation inside the net. */
-  preprocessing: 'scale-255' | 'faceapi';
+  preprocessing: Preprocessing;
   crop: { margin: number; align: boolean };
   thresholds: Thresholds;
   /** Free-form provenance: data, epochs, seed, metrics. */
@@ -56,22 +55,28 @@ export function seedDefaults(overrides: Partial<FacegateMetadata> = {}): Facegat
 }
 
 /**
- * A fresh face-api head's metadata: the frozen 128-d ResNet takes 150 px crops and normalises them itself.
- * Shared by `facegate train` and scripts/make-default-model.ts so the two never describe the tower differently.
+ * A fresh model's metadata for a tower, its shape taken from the tower registry. Shared by `facegate train`
+ * and scripts/make-default-model.ts so the two never describe a tower differently.
  */
-export function faceApiDefaults(overrides: Partial<FacegateMetadata> = {}): FacegateMetadata {
+export function towerDefaults(tower: TowerId = DEFAULT_TOWER, overrides: Partial<FacegateMetadata> = {}): FacegateMetadata {
+  const { inputSize, embeddingSize, preprocessing } = TOWERS[tower];
   return {
     format: METADATA_FORMAT,
-    tower: 'faceapi-resnet128',
-    inputSize: 150,
-    embeddingSize: 128,
-    preprocessing: 'faceapi',
+    tower,
+    inputSize,
+    embeddingSize,
+    preprocessing,
     crop: { margin: 0, align: false },
     thresholds: { detection: 0.5, verification: 0.5 },
     training: {},
     created: new Date(0).toISOString(),
     ...overrides,
   };
+}
+
+/** The default (pretrained face-api) tower's fresh metadata; kept under its old name for scripts and tests. */
+export function faceApiDefaults(overrides: Partial<FacegateMetadata> = {}): FacegateMetadata {
+  return towerDefaults(DEFAULT_TOWER, overrides);
 }
 
 function fail(field: string, why: string): never {
@@ -97,9 +102,7 @@ export function parseMetadata(raw: unknown): FacegateMetadata {
   if (!isObject(raw)) fail('', 'must be an object');
   if (raw.format !== METADATA_FORMAT) fail('format', `must be ${METADATA_FORMAT}, got ${JSON.stringify(raw.format)} (written by a newer facegate?)`);
   const tower = raw.tower;
-  if (typeof tower !== 'string' || !(TOWER_IDS as readonly string[]).includes(tower)) {
-    fail('tower', `is unknown: ${JSON.stringify(tower)} (known: ${TOWER_IDS.join(', ')})`);
-  }
+  if (!isTowerId(tower)) fail('tower', `is unknown: ${JSON.stringify(tower)} (known: ${TOWER_IDS.join(', ')})`);
   const preprocessing = raw.preprocessing;
   if (preprocessing !== 'scale-255' && preprocessing !== 'faceapi') fail('preprocessing', `must be "scale-255" or "faceapi", got ${JSON.stringify(preprocessing)}`);
   const crop = isObject(raw.crop) ? raw.crop : fail('crop', 'must be an object {margin, align}');
@@ -111,7 +114,7 @@ export function parseMetadata(raw: unknown): FacegateMetadata {
   const created = typeof raw.created === 'string' ? raw.created : fail('created', 'must be an ISO date string');
   return {
     format: METADATA_FORMAT,
-    tower: tower as TowerId,
+    tower,
     inputSize: positiveInt(raw.inputSize, 'inputSize'),
     embeddingSize: positiveInt(raw.embeddingSize, 'embeddingSize'),
     preprocessing,

@@ -1,13 +1,33 @@
 import { tf } from './tf.js';
 import type { LayersModel, Tensor, Tensor4D } from './tf.js';
 import type { RgbImage } from '../image/image.js';
-import { loadFaceApi } from './faceapi.js';
 
 export type { RgbImage };
 
 export type SeedVariant = 'seed' | 'seed-pool2';
-export type TowerId = SeedVariant | 'faceapi-resnet128';
-export const TOWER_IDS: readonly TowerId[] = ['seed', 'seed-pool2', 'faceapi-resnet128'];
+
+/** 'scale-255': RGB / 255 (the seed). 'faceapi': face-api's own normalisation inside the net. */
+export type Preprocessing = 'scale-255' | 'faceapi';
+
+/**
+ * What the registry (tower-registry.ts) knows about a kind of tower, so that the verifier, trainer, model
+ * loader and embedding cache ask it instead of comparing tower names.
+ */
+export interface TowerKind {
+  /** One line for the CLI help. */
+  doc: string;
+  /** A fresh model's shape and preprocessing. */
+  inputSize: number;
+  embeddingSize: number;
+  preprocessing: Preprocessing;
+  /** What an embedding depends on besides the image (cache namespaces): the weights' version, or the model's fingerprint. */
+  embeddingKey(modelFingerprint: string): string;
+  /**
+   * Pretrained, frozen towers only: builds the tower from weights shipped in an npm package. Such a model folder
+   * holds only the head, training fits the head on cached embeddings, and workers can rebuild the tower alone.
+   */
+  load?(batchSize?: number): Promise<EmbeddingTower>;
+}
 
 /** What the verifier needs from any tower: faces in (already cropped to inputSize), plain embeddings out. */
 export interface EmbeddingTower {
@@ -146,47 +166,17 @@ export function createSeedTower(variant: SeedVariant = 'seed', dims: SeedDims = 
   return new SeedTower(variant, buildSeedTower(variant, dims));
 }
 
-/** The part of face-api's FaceRecognitionNet the tower uses. */
-interface DescriptorNet {
-  computeFaceDescriptor(input: Tensor[]): Promise<Float32Array | Float32Array[]>;
+/** A seed tower kind: trained end to end, so its embeddings belong to one model file (its fingerprint). */
+export function seedTowerKind(variant: SeedVariant, doc: string): TowerKind {
+  return {
+    doc,
+    inputSize: SEED_DIMS.inputSize,
+    embeddingSize: SEED_DIMS.embeddingSize,
+    preprocessing: 'scale-255',
+    embeddingKey: (modelFingerprint) => `${variant}:${modelFingerprint}`,
+  };
 }
 
-/**
- * face-api's 128-d ResNet (a port of dlib's face recognition net), pretrained and frozen: facegate only trains
- * a head on top. It takes 150x150 RGB 0..255 and normalises internally (mean subtraction), hence preprocessing
- * 'faceapi'. Faces go in as one batch: computeFaceDescriptor stacks an array of 3-d tensors into one forward pass.
- */
-export class FaceApiTower implements EmbeddingTower {
-  readonly id = 'faceapi-resnet128';
-  readonly inputSize = 150;
-  readonly embeddingSize = 128;
-
-  constructor(
-    private readonly net: DescriptorNet,
-    private readonly batchSize = 16,
-  ) {}
-
-  async embed(faces: RgbImage[]): Promise<Float32Array[]> {
-    assertFaces(faces, this.inputSize, this.id);
-    const out: Float32Array[] = [];
-    for (let start = 0; start < faces.length; start += this.batchSize) {
-      const chunk = faces.slice(start, start + this.batchSize);
-      const tensors = chunk.map((face) => tf.tensor3d(Float32Array.from(face.data), [this.inputSize, this.inputSize, 3]));
-      try {
-        const descriptors = await this.net.computeFaceDescriptor(tensors);
-        out.push(...(Array.isArray(descriptors) ? descriptors : [descriptors]).map((d) => Float32Array.from(d)));
-      } finally {
-        tensors.forEach((t) => t.dispose());
-      }
-    }
-    return out;
-  }
-
-  /** The net is shared process-wide by face-api (loaded once), so a tower never frees it. */
-  dispose(): void {}
-}
-
-export async function createFaceApiTower(batchSize?: number): Promise<FaceApiTower> {
-  const api = await loadFaceApi(['recognition']);
-  return new FaceApiTower(api.nets.faceRecognitionNet as unknown as DescriptorNet, batchSize);
+export function isSeedVariant(tower: string): tower is SeedVariant {
+  return tower === 'seed' || tower === 'seed-pool2';
 }

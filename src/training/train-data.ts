@@ -10,6 +10,7 @@ import { isImageFile, listIdentities, makePairs, splitIdentities } from '../gall
 import { seededRandom, shuffle } from '../random.js';
 import { DATASET_CACHE_DIR, embedDataset } from '../evaluation/evaluate.js';
 import type { SiameseModel } from '../model/model.js';
+import { towerKind } from '../model/tower-registry.js';
 import { modelPipeline, towerKey } from '../face/pipeline.js';
 
 /**
@@ -140,7 +141,7 @@ export async function seedWayPairs(data: SeedWayData, options: DataOptions, pipe
 
 /**
  * Identity folders -> identity-disjoint train/held-out people -> seeded balanced pairs -> faces or embeddings.
- * The face-api tower is frozen, so its embeddings come from the dataset cache instead of being recomputed.
+ * A pretrained tower is frozen, so its embeddings come from the dataset cache instead of being recomputed.
  */
 export async function identityPairs(data: IdentityData, options: DataOptions, model: SiameseModel, detector: FaceDetector, settings: Settings, ui: DataProgress, log: Logger): Promise<PreparedPairs<RgbImage | Float32Array>> {
   const identities = listIdentities(data.dir);
@@ -151,7 +152,7 @@ export async function identityPairs(data: IdentityData, options: DataOptions, mo
   const index = new Map<string, number>();
   const items: Array<RgbImage | Float32Array> = [];
   let skipped = 0;
-  if (model.metadata.tower === 'faceapi-resnet128') {
+  if (towerKind(model.metadata.tower).load) {
     ui.phase(`embedding ${files.length} images (cached in ${DATASET_CACHE_DIR}: seconds after the first run)`);
     const embedded = await embedDataset(model, detector, towerKey(model, ''), settings.vision, files, { log, onProgress: (done, total) => ui.count('embedded', done, total) });
     for (const [file, entry] of embedded.byFile) {

@@ -5,11 +5,12 @@ import { createFaceDetector, type FaceDetector } from '../face/detect/faces.js';
 import type { RgbImage } from '../image/image.js';
 import { sha256 } from '../gallery/cache.js';
 import { saveLayersModel, saveSiameseModel } from '../model/io.js';
-import { faceApiDefaults, seedDefaults } from '../model/metadata.js';
+import { seedDefaults, towerDefaults } from '../model/metadata.js';
 import { confusionAt, rocAuc } from '../evaluation/metrics.js';
 import { buildHead, buildSeedSiamese, seedSiameseModel, SiameseModel, type HeadPair } from '../model/model.js';
 import { tf } from '../model/tf.js';
-import { createFaceApiTower, type SeedVariant, type TowerId } from '../model/towers.js';
+import { isSeedVariant, type SeedVariant } from '../model/towers.js';
+import { towerKind, type TowerId } from '../model/tower-registry.js';
 import {
   EmbeddingPairs, fitPairs, ImagePairs, predictPairs, readCheckpoint, seedWeights, writeCheckpoint,
   type BatchReport, type EpochReport, type PairData,
@@ -78,10 +79,12 @@ interface FitOutcome {
 class StopTraining extends Error {}
 
 function buildModel(tower: TowerId, seed: number): Promise<SiameseModel> | SiameseModel {
-  if (tower === 'faceapi-resnet128') {
-    const metadata = faceApiDefaults();
-    return createFaceApiTower().then((t) => new SiameseModel(t, buildHead(metadata.embeddingSize, { seed }), metadata));
+  const load = towerKind(tower).load;
+  if (load) {
+    const metadata = towerDefaults(tower);
+    return load().then((t) => new SiameseModel(t, buildHead(metadata.embeddingSize, { seed }), metadata));
   }
+  if (!isSeedVariant(tower)) throw new Error(`tower ${tower} is neither pretrained nor a seed tower`);
   const full = buildSeedSiamese(tower);
   seedWeights(full, seed);
   return seedSiameseModel(full, tower, seedDefaults({ tower, training: {}, created: new Date().toISOString() }));
@@ -101,7 +104,7 @@ export async function trainSiamese(req: TrainRequest, settings: Settings, ctx: T
   const started = Date.now();
   const ui = ctx.progress;
   let model = await buildModel(req.tower, req.seed);
-  const head = req.tower === 'faceapi-resnet128';
+  const head = towerKind(req.tower).load !== undefined;
   const detector = head && req.data.kind === 'identities' ? await createFaceDetector(settings.vision, { log: ctx.log }) : lazyDetector(settings, ctx.log);
   const prepared =
     req.data.kind === 'seed'

@@ -12,7 +12,7 @@ import { faceApiDefaults } from '../../src/model/metadata.js';
 import { buildHead, SiameseModel } from '../../src/model/model.js';
 import { EmbedWorkerError, fillCacheInParallel, MIN_FILES_FOR_WORKERS } from '../../src/face/parallel-embed.js';
 import { tf } from '../../src/model/tf.js';
-import { createFaceApiTower } from '../../src/model/towers.js';
+import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import { embeddingNamespace, towerKey } from '../../src/face/pipeline.js';
 import { createFaceDetector } from '../../src/face/detect/faces.js';
 import { lfwDir, needLfw } from '../helpers/datasets.js';

@@ -8,7 +8,7 @@ import { fingerprint, loadSiameseModel, ModelLoadError, saveSiameseModel } from 
 import { seedDefaults } from '../../src/model/metadata.js';
 import { buildHead, buildSeedSiamese, seedSiameseModel, SiameseModel } from '../../src/model/model.js';
 import { tf } from '../../src/model/tf.js';
-import { createFaceApiTower } from '../../src/model/towers.js';
+import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import type { SeedDims } from '../../src/model/towers.js';
 
 const SMALL: SeedDims = { inputSize: 28, filters: [4, 8, 8, 8], kernels: [5, 3, 2, 2], seedPoolSize: 64, embeddingSize: 16 };

@@ -4,7 +4,8 @@ import { initBackend } from '../../src/model/backend.js';
 import { tf } from '../../src/model/tf.js';
 import type { LayersModel, Tensor } from '../../src/model/tf.js';
 import { registerWasmTrainingKernels } from '../../src/training/wasm-grads.js';
-import { buildSeedTower, createFaceApiTower, SeedTower } from '../../src/model/towers.js';
+import { buildSeedTower, SeedTower } from '../../src/model/towers.js';
+import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import type { RgbImage, SeedDims } from '../../src/model/towers.js';
 
 before(async () => {

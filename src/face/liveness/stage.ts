@@ -1,0 +1,90 @@
+import type { FaceBox } from '../../core/types.js';
+import type { RgbImage } from '../../image/image.js';
+import type { Point } from '../align/align.js';
+
+/**
+ * The liveness slot between align/crop and embed: the matcher never sees a face that a configured check
+ * rejected. A check gets the probe (and, when the camera gave one, a burst of further frames) and returns
+ * scores and a verdict. Checks live in this folder, one file each, and register in LIVENESS_CHECKS below.
+ */
+
+/** What a liveness check looks at: the probe face as the tower will see it, plus where it came from. */
+export interface LivenessProbe {
+  /** The aligned face crop (the tower's input size). */
+  face: RgbImage;
+  /** The detector's box in frame pixels. */
+  box: FaceBox;
+  /** 68 landmarks in frame pixels, when the detector gives them. */
+  landmarks: Point[] | null;
+  /** The whole decoded frame the face was found in. */
+  frame: RgbImage;
+  /** Further frames of a burst, already decoded, oldest first; absent when the attempt had a single frame. */
+  burst?: RgbImage[];
+}
+
+export interface LivenessResult {
+  passed: boolean;
+  /** Named scores for the audit and tuning, e.g. { moire: 0.12 }. */
+  scores: Record<string, number>;
+  /** Why it failed, for people (logs, MQTT reason). */
+  reason?: string;
+}
+
+export interface LivenessCheck {
+  readonly name: string;
+  /**
+   * Whether the check looks at a burst of frames: 'optional' (used when the camera gave one), 'required' (a
+   * single frame fails, secure by default). Absent: the verifier does not even decode the burst for it.
+   */
+  readonly burst?: 'optional' | 'required';
+  check(probe: LivenessProbe, signal?: AbortSignal): Promise<LivenessResult>;
+  dispose?(): Promise<void> | void;
+}
+
+export interface LivenessEntry {
+  /** Shown in the config docs: what it detects and what it costs. */
+  doc: string;
+  create(): Promise<LivenessCheck> | LivenessCheck;
+}
+
+/** No check: every face passes. The default, and honest about it: a single still frame cannot prove liveness. */
+const off: LivenessCheck = {
+  name: 'off',
+  check: async () => ({ passed: true, scores: {} }),
+};
+
+export const LIVENESS_CHECKS = {
+  off: { doc: 'no check (a single still frame cannot prove liveness)', create: () => off },
+} satisfies Record<string, LivenessEntry>;
+
+export type LivenessKey = keyof typeof LIVENESS_CHECKS;
+export const LIVENESS_KEYS = Object.keys(LIVENESS_CHECKS) as LivenessKey[];
+
+export function livenessEntry(key: string): LivenessEntry {
+  const entry = (LIVENESS_CHECKS as Record<string, LivenessEntry>)[key];
+  if (!entry) throw new RangeError(`unknown liveness check "${key}" (known: ${LIVENESS_KEYS.join(', ')})`);
+  return entry;
+}
+
+/**
+ * Runs the checks in order and stops at the first failure; the scores of every check that ran are kept,
+ * prefixed with the check's name when more than one ran.
+ */
+export async function runLiveness(checks: readonly LivenessCheck[], probe: LivenessProbe, signal?: AbortSignal): Promise<LivenessResult> {
+  const scores: Record<string, number> = {};
+  for (const check of checks) {
+    if (check.burst === 'required' && !probe.burst?.length) {
+      return { passed: false, scores, reason: `liveness check "${check.name}" needs a burst of frames and got a single frame` };
+    }
+    const result = await check.check(probe, signal);
+    for (const [key, value] of Object.entries(result.scores)) scores[checks.length > 1 ? `${check.name}.${key}` : key] = value;
+    if (!result.passed) return { passed: false, scores, reason: result.reason ?? `liveness check "${check.name}" failed` };
+  }
+  return { passed: true, scores };
+}
+
+/** The configured checks (`liveness.checks`, comma-separated) in order; "off" contributes none. */
+export async function createLivenessChecks(keys: string): Promise<LivenessCheck[]> {
+  const names = keys.split(',').map((k) => k.trim()).filter((k) => k !== '' && k !== 'off');
+  return Promise.all(names.map((name) => livenessEntry(name).create()));
+}
