@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
 import { LIVENESS_CHECKS, LIVENESS_KEYS } from '../face/liveness/stage.js';
 import { folderGalleryDir } from '../gallery/folder-store.js';
-import { GALLERY_STORE_KEYS } from '../gallery/stores.js';
+import { GALLERY_STORE_KEYS, GALLERY_STORES } from '../gallery/stores.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
 export const EXIT_CONFIG = 78;
@@ -187,7 +187,7 @@ export const schema = {
   },
   gallery: {
     store: {
-      doc: `Where enrolled people come from: ${GALLERY_STORE_KEYS.map((k) => `"${k}"`).join(', ')}.`,
+      doc: `Where enrolled people come from: ${GALLERY_STORE_KEYS.map((k) => `"${k}" (${GALLERY_STORES[k].doc})`).join(', ')}.`,
       format: oneOf(...GALLERY_STORE_KEYS),
       default: 'folder',
       env: 'FACEGATE_GALLERY_STORE',

@@ -37,10 +37,11 @@ export interface GalleryPerson {
  * symlink, an unreadable folder or image) is skipped with a warning naming it: it must not stop the door,
  * `verify` or `gallery list` for everyone else.
  */
-export function listPeople(dir: string, log?: Pick<Logger, 'warn'>): GalleryPerson[] {
+export function listPeople(dir: string, log?: Pick<Logger, 'warn'>, skipped?: Array<{ file: string; reason: string }>): GalleryPerson[] {
   if (!existsSync(dir)) return [];
   const skip = (entry: string, error: unknown) => {
     const reason = error instanceof Error ? error.message : String(error);
+    skipped?.push({ file: entry, reason });
     (log ?? stderrWarn).warn({ entry, reason }, 'gallery entry skipped');
   };
   const people: GalleryPerson[] = [];
@@ -66,6 +67,8 @@ export function listPeople(dir: string, log?: Pick<Logger, 'warn'>): GalleryPers
   }
   return people;
 }
+
+const quiet: Pick<Logger, 'warn'> = { warn: () => {} };
 
 /** Without a logger (`gallery list`, doctor) a skipped entry still gets a line on stderr. */
 const stderrWarn: Pick<Logger, 'warn'> = {
@@ -186,12 +189,12 @@ export interface LoadedGallery {
  * a crash; a person left with no usable image is dropped (and reported) so they can never match by accident.
  */
 export async function loadGallery(dir: string, pipeline: FacePipeline, cache: EmbeddingCache, log?: Logger): Promise<LoadedGallery> {
-  const people = listPeople(dir, log);
+  const skipped: LoadedGallery['skipped'] = [];
+  const people = listPeople(dir, log ?? quiet, skipped);
   const files = people.flatMap((p) => p.images);
   const results = await embedFiles(files, pipeline, cache, log ? { log } : {});
   const computed = results.filter((r) => r.kind !== 'error' && !r.cached).length;
   const byFile = new Map(results.map((r) => [r.file, r]));
-  const skipped: LoadedGallery['skipped'] = [];
   const loaded: PersonEmbeddings[] = [];
   for (const person of people) {
     const entry: PersonEmbeddings = { name: person.name, files: [], embeddings: [] };

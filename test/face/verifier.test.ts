@@ -24,11 +24,15 @@ test('seed semantics: a score must be above the detection threshold, the fractio
   const result = decide(ids, thresholds);
   assert.equal(result.decision, 'granted');
   assert.equal(result.identity, 'ann');
-  // ben's 0.5 is not above 0.5: denied, but still named for the audit.
+  // ben's 0.5 is not above 0.5: denied. A denied attempt names nobody (issue 11 item 7): ben is only the
+  // closest candidate, a diagnostic, and the reason does not name him either.
   const benOnly = decide([ids[1]!], thresholds);
   assert.equal(benOnly.decision, 'denied');
-  assert.equal(benOnly.identity, 'ben');
+  assert.equal(benOnly.identity, null);
+  assert.deepEqual(benOnly.closest, { identity: 'ben', fraction: 0.5, meanScore: (0.2 + 0.99) / 2 });
   assert.match(benOnly.reason!, /1 of 2/);
+  assert.doesNotMatch(benOnly.reason!, /ben/);
+  assert.deepEqual(result.closest, { identity: 'ann', fraction: 0.75, meanScore: (0.9 + 0.5 + 0.6 + 0.51) / 4 });
 });
 
 test('across people the best fraction wins and ties go to the higher mean score', () => {

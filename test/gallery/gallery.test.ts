@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -125,4 +125,21 @@ test('a truncated cache file is a miss, not a wrong embedding', (t) => {
   writeFileSync(join(cache.dir, 'abc.f32'), Buffer.alloc(5));
   assert.equal(cache.get('abc'), null);
   assert.throws(() => new EmbeddingCache(dir, '../x', 4), /namespace/);
+});
+
+test('a dangling symlink in the gallery is skipped with a warning naming it, not a crash (issue 11 item 11)', async (t) => {
+  const dir = tempDir(t);
+  const gallery = join(dir, 'gallery');
+  writePerson(gallery, 'alice', [{ source: 'red.png', bytes: await png(200, 0, 0), isCrop: false }]);
+  symlinkSync(join(dir, 'gone'), join(gallery, 'ghost')); // a person folder that points nowhere
+  symlinkSync(join(dir, 'gone.jpg'), join(gallery, 'alice', 'dangling.jpg')); // an image that points nowhere
+  const warnings: Array<{ entry: string }> = [];
+  const log = { warn: (fields: { entry: string }) => warnings.push(fields) } as unknown as Parameters<typeof listPeople>[1];
+  const people = listPeople(gallery, log);
+  assert.deepEqual(people.map((p) => [p.name, p.images.length]), [['alice', 1]]);
+  assert.deepEqual(warnings.map((w) => w.entry).sort(), [join(gallery, 'alice', 'dangling.jpg'), join(gallery, 'ghost')]);
+
+  const loaded = await loadGallery(gallery, colourPipeline(), new EmbeddingCache(join(dir, 'state', 'embeddings'), 'm', 3));
+  assert.deepEqual(loaded.people.map((p) => p.name), ['alice'], 'everyone else still loads');
+  assert.deepEqual(loaded.skipped.map((s) => s.file).sort(), [join(gallery, 'alice', 'dangling.jpg'), join(gallery, 'ghost')]);
 });

@@ -54,7 +54,7 @@ const off: LivenessCheck = {
 };
 
 export const LIVENESS_CHECKS = {
-  off: { doc: 'no check (a single still frame cannot prove liveness)', create: () => off },
+  off: { doc: 'no check; a single still frame cannot prove liveness', create: () => off },
 } satisfies Record<string, LivenessEntry>;
 
 export type LivenessKey = keyof typeof LIVENESS_CHECKS;
