@@ -29,7 +29,7 @@ import { SiameseVerifier } from '../src/face/verifier.js';
 import { modelPipeline, modelStages } from '../src/face/pipeline.js';
 import { FolderGalleryStore } from '../src/gallery/folder-store.js';
 import { resolveThresholds } from '../src/face/match.js';
-import { createFaceDetector, findFace, type FaceDetector } from '../src/face/detect/faces.js';
+import { createFaceDetector, findFace } from '../src/face/detect/faces.js';
 import { cropResize, decodeImage } from '../src/image/image.js';
 
 const { values: args } = parseArgs({

@@ -19,8 +19,8 @@ function fmt(n: number, digits = 3): string {
 }
 
 export function printableResult(result: VerifyResult) {
-  const { decision, identity, fraction, meanScore, perIdentity, timings, backend, thresholds, face, reason } = result;
-  return { decision, identity, fraction, meanScore, perIdentity, timings, backend, thresholds, face, ...(reason ? { reason } : {}) };
+  const { decision, identity, closest, fraction, meanScore, perIdentity, timings, backend, thresholds, face, reason, liveness } = result;
+  return { decision, identity, closest: closest ?? null, fraction, meanScore, perIdentity, timings, backend, thresholds, face, ...(reason ? { reason } : {}), ...(liveness ? { liveness } : {}) };
 }
 
 function humanReadable(result: VerifyResult): string {
@@ -33,7 +33,7 @@ function humanReadable(result: VerifyResult): string {
   }
   if (result.perIdentity.length > 10) lines.push(`  ... and ${result.perIdentity.length - 10} more`);
   const t = result.timings;
-  lines.push(`timings ms: decode ${fmt(t.decode, 1)}, detect ${fmt(t.detect, 1)}, embed ${fmt(t.embed, 1)}, compare ${fmt(t.compare, 1)}, total ${fmt(t.total, 1)} (${result.backend})`);
+  lines.push(`timings ms: decode ${fmt(t.decode, 1)}, detect ${fmt(t.detect, 1)}, align ${fmt(t.align ?? 0, 1)}, liveness ${fmt(t.liveness ?? 0, 1)}, embed ${fmt(t.embed, 1)}, compare ${fmt(t.compare, 1)}, total ${fmt(t.total, 1)} (${result.backend})`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
+import './formats.js';
 import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
 import { LIVENESS_CHECKS, LIVENESS_KEYS } from '../face/liveness/stage.js';
 import { folderGalleryDir } from '../gallery/folder-store.js';
@@ -11,70 +12,6 @@ export const EXIT_CONFIG = 78;
 const oneOf = (...values: string[]) => values;
 /** MQTT topic segments must not carry wildcards or separators. */
 const topicSafe = (name: string) => name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'facegate';
-
-convict.addFormat({
-  name: 'bcm-pin',
-  validate(value: unknown) {
-    if (value === null) return;
-    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 53) {
-      throw new Error('must be a BCM GPIO number from 0 to 53, or null when not wired');
-    }
-  },
-  coerce: (v: unknown) => (v === 'null' || v === '' ? null : Number(v)),
-});
-convict.addFormat({
-  name: 'fraction',
-  validate(value: unknown) {
-    if (value === null) return;
-    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error('must be a number from 0 to 1');
-  },
-  coerce: (v: unknown) => (v === 'null' || v === '' ? null : Number(v)),
-});
-convict.addFormat({
-  name: 'optional-string',
-  validate(value: unknown) {
-    if (value !== null && typeof value !== 'string') throw new Error('must be a string or null');
-  },
-  coerce: (v: unknown) => (v === '' ? null : v),
-});
-convict.addFormat({
-  name: 'liveness-checks',
-  validate(value: unknown) {
-    const unknown = String(value).split(',').map((k) => k.trim()).filter((k) => !(LIVENESS_KEYS as string[]).includes(k));
-    if (typeof value !== 'string' || unknown.length) throw new Error(`must be a comma-separated list of ${LIVENESS_KEYS.join(', ')}; unknown: ${unknown.join(', ')}`);
-  },
-});
-convict.addFormat({
-  name: 'topic-segment',
-  validate(value: unknown) {
-    if (typeof value !== 'string' || value === '' || /[#+/\s]/.test(value)) {
-      throw new Error('must be a non-empty MQTT topic segment without "#", "+", "/" or spaces');
-    }
-  },
-});
-convict.addFormat({
-  name: 'topic-base',
-  validate(value: unknown) {
-    if (typeof value !== 'string' || value === '' || /[#+\s]/.test(value) || value.startsWith('/') || value.endsWith('/')) {
-      throw new Error('must be a topic prefix such as "facegate", without wildcards, spaces or a leading/trailing "/"');
-    }
-  },
-});
-convict.addFormat({
-  name: 'mqtt-url',
-  validate(value: unknown) {
-    if (typeof value !== 'string' || !/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/.test(value)) {
-      throw new Error('must be a broker URL such as mqtt://localhost:1883 or mqtts://broker:8883');
-    }
-  },
-});
-convict.addFormat({
-  name: 'positive-int',
-  validate(value: unknown) {
-    if (!Number.isInteger(value) || (value as number) <= 0) throw new Error('must be a whole number greater than 0');
-  },
-  coerce: (v: unknown) => Number(v),
-});
 
 export const schema = {
   deviceId: {

@@ -48,7 +48,8 @@ test('verify: granted 0, denied 1, no face 2, empty gallery and corrupt probe 3'
   assert.equal(granted.code, 0, granted.stderr);
   const result = JSON.parse(granted.stdout);
   for (const key of ['decision', 'identity', 'fraction', 'meanScore', 'perIdentity', 'timings', 'backend']) assert.ok(key in result, key);
-  assert.deepEqual(Object.keys(result.timings).sort(), ['compare', 'decode', 'detect', 'embed', 'total']);
+  // The stage split (issue 10) added align and liveness beside the original five stage timings.
+  assert.deepEqual(Object.keys(result.timings).sort(), ['align', 'compare', 'decode', 'detect', 'embed', 'liveness', 'total']);
   assert.equal(result.decision, 'granted');
   assert.equal(result.identity, ann!.name);
   assert.equal(readdirSync(join(dir, 'state', 'embeddings')).length, 1, 'gallery embeddings cached under paths.state');
