@@ -7,7 +7,6 @@ import { initBackend } from '../../src/model/backend.js';
 import { fingerprint, loadSiameseModel, ModelLoadError, saveSiameseModel } from '../../src/model/io.js';
 import { seedDefaults } from '../../src/model/metadata.js';
 import { buildHead, buildSeedSiamese, seedSiameseModel, SiameseModel } from '../../src/model/model.js';
-import { tf } from '../../src/model/tf.js';
 import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import type { SeedDims } from '../../src/model/towers.js';
 
