@@ -138,13 +138,13 @@ async function benchTower(label: string, model: SiameseModel, runs: number, seed
     verify_ms: verifyMs,
     seed_verify_ms: seedMs,
     speedup: Number((seedMs / verifyMs).toFixed(1)),
-    stages: { decode: stage('decode'), detect: stage('detect'), embed: stage('embed'), compare: stage('compare'), total: verifyMs },
+    stages: { decode: stage('decode'), detect: stage('detect'), align: stage('align'), liveness: stage('liveness'), embed: stage('embed'), compare: stage('compare'), total: verifyMs },
     gallery_images: info.images,
     runs,
     seed_runs: seedRuns,
     decision,
   };
-  console.log(`${label}: verify ${verifyMs} ms (decode ${row.stages.decode}, detect ${row.stages.detect}, embed ${row.stages.embed}, compare ${row.stages.compare}); seed way ${seedMs} ms; speedup x${row.speedup}`);
+  console.log(`${label}: verify ${verifyMs} ms (decode ${row.stages.decode}, detect ${row.stages.detect}, align ${row.stages.align}, embed ${row.stages.embed}, compare ${row.stages.compare}); seed way ${seedMs} ms; speedup x${row.speedup}`);
   return row;
 }
 
