@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { ConfigError } from './config/index.js';
+// First, before anything else loads: SIGUSR1 must never open Node's inspector (see the module).
+import './process/inspector-guard.js';
+import { errorText, exitCodeOf } from './core/errors.js';
 
 /** Each command lives in src/commands/<name>.ts and exports `run(argv): Promise<number>` (the exit code). */
 const commands: Record<string, string> = {
@@ -13,6 +15,10 @@ const commands: Record<string, string> = {
   doctor: 'Check camera, GPIO, model, gallery and broker; print fixes.',
   audit: 'List recorded attempts: facegate audit [--since DATE] [--json].',
   config: 'facegate config print | docs: the effective configuration (secrets masked) or its reference.',
+  status: 'The running daemon\'s state (door mode, relay, lockout, audit, what is degraded): facegate status [--json].',
+  reload: 'Make the running daemon reload its gallery and lockout state (the same as SIGHUP).',
+  lockout: 'facegate lockout clear: lift a lockout after too many denied attempts (persisted across restarts).',
+  'relay-off': 'Drive the relay OFF through sysfs and exit (systemd runs it before start and after every stop).',
 };
 
 function usage(): string {
@@ -45,12 +51,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(`facegate: ${error.message}`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    console.error(`facegate: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    // One table maps error codes to exit codes (src/core/errors.ts): 78 for configuration, 1 for a plain failure.
+    console.error(`facegate: ${errorText(error)}`);
+    process.exitCode = exitCodeOf(error);
   },
 );

@@ -59,7 +59,7 @@ fi
 
 echo "== program in $PREFIX"
 run mkdir -p "$PREFIX"
-for item in dist models config systemd package.json package-lock.json README.md; do
+for item in bin dist models config systemd package.json package-lock.json README.md; do
   [ -e "$SOURCE/$item" ] || continue
   run rm -rf "${PREFIX:?}/$item"
   run cp -R "$SOURCE/$item" "$PREFIX/$item"
@@ -90,11 +90,11 @@ run chmod 0750 "$CONFIG_DIR"
 run chmod 0640 "$CONFIG_DIR/config.json"
 
 echo "== systemd unit"
-# The unit names /usr/bin/node; point it at the node this machine really has.
+# The unit names /usr/bin/node for the launcher; point it at the node this machine really has.
 if [ "$DRY_RUN" = 1 ]; then
-  echo "+ install $UNIT_DIR/facegate.service (ExecStart=$NODE ...)"
+  echo "+ install $UNIT_DIR/facegate.service (NODE_BINARY=$NODE)"
 else
-  sed "s#^ExecStart=/usr/bin/node #ExecStart=$NODE #" "$SOURCE/systemd/facegate.service" > "$UNIT_DIR/facegate.service"
+  sed "s#^Environment=NODE_BINARY=/usr/bin/node\$#Environment=NODE_BINARY=$NODE#" "$SOURCE/systemd/facegate.service" > "$UNIT_DIR/facegate.service"
   chmod 0644 "$UNIT_DIR/facegate.service"
 fi
 if command -v systemd-analyze >/dev/null 2>&1; then run systemd-analyze verify "$UNIT_DIR/facegate.service"; fi

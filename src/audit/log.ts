@@ -29,6 +29,7 @@ export class AuditLog implements EventSink {
   private queue: Promise<void> = Promise.resolve();
   private lastRetentionDay: string | null = null;
   private closed = false;
+  private failure: { since: string; error: string } | null = null;
 
   constructor(private readonly options: AuditLogOptions) {
     this.dir = auditDir(options.stateDir);
@@ -43,11 +44,32 @@ export class AuditLog implements EventSink {
 
   /** Never throws into the door: a failed write is logged loudly and the attempt goes on. */
   attempt(event: AttemptEvent, snapshot?: Buffer): Promise<void> {
+    return this.record(event, snapshot).then(() => undefined);
+  }
+
+  /** Like attempt(), resolving whether the line reached the disk (audit.required waits on this before opening). */
+  record(event: AttemptEvent, snapshot?: Buffer): Promise<boolean> {
     const job = this.queue.then(() => this.write(event, snapshot));
-    this.queue = job.catch((error: unknown) => {
-      this.options.log.error({ err: error, attemptId: event.id }, 'audit: could not record the attempt');
-    });
-    return this.queue;
+    const recorded = job.then(
+      () => {
+        if (this.failure) this.options.log.warn({ failingSince: this.failure.since }, 'audit: recording again');
+        this.failure = null;
+        return true;
+      },
+      (error: unknown) => {
+        this.failure ??= { since: new Date(this.now()).toISOString(), error: errorText(error) };
+        this.failure.error = errorText(error);
+        this.options.log.error({ err: error, attemptId: event.id }, 'audit: could not record the attempt (audit failing)');
+        return false;
+      },
+    );
+    this.queue = recorded.then(() => undefined);
+    return recorded;
+  }
+
+  /** "failing" from the first line that could not be written until one is written again. */
+  health(): { state: 'ok' } | { state: 'failing'; since: string; error: string } {
+    return this.failure ? { state: 'failing', ...this.failure } : { state: 'ok' };
   }
 
   /** Status is live state, not history: the audit trail records attempts only. */
@@ -79,8 +101,19 @@ export class AuditLog implements EventSink {
     if (this.closed) throw new Error('audit log is closed');
     const day = utcDay(event.ts);
     const handle = await this.handleFor(day);
-    await handle.write(`${JSON.stringify(event)}\n`);
-    await handle.datasync();
+    const { size } = await handle.stat();
+    try {
+      await writeFully(handle, Buffer.from(`${JSON.stringify(event)}\n`));
+      await handle.datasync();
+    } catch (error) {
+      // Part of the line may be on disk (a full disk takes what fits in the last block). Cut it off again, so
+      // no fragment is left; and drop the handle, so that if the cut failed too the next record reopens the
+      // file, sees the last byte is not a newline and starts on a fresh line: a record never fuses with another.
+      await handle.truncate(size).catch(() => undefined);
+      this.current = null;
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
     if (snapshot && this.options.snapshots) await this.writeSnapshot(day, event.id, snapshot);
     // Retention runs once per day, when the first line of a new day arrives.
     const today = utcDay(this.now());
@@ -121,6 +154,20 @@ export class AuditLog implements EventSink {
       await file.close();
     }
   }
+}
+
+/** write() may write less than asked (a full disk, a signal): keep writing the rest, or fail loudly. */
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    if (bytesWritten <= 0) throw new Error(`short write: ${offset} of ${bytes.length} bytes, then none`);
+    offset += bytesWritten;
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** A new file's directory entry must reach the disk too, or the whole file can vanish after a power cut. */

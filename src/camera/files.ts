@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { lstat, mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Camera, CameraStatus, Frame } from './camera.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -59,10 +59,9 @@ export class FolderCamera implements Camera {
       if (!image) {
         throw new Error(`no frame: ${this.folder} holds no image (.jpg, .png, .webp, .pgm); copy a photo of a face into it`);
       }
-      const data = await readFile(image.path, { signal });
-      const after = await stat(image.path).catch(() => null);
-      if (after && after.size === data.length && after.mtimeMs === image.mtimeMs) {
-        return { data, capturedAt: image.mtimeMs, source: image.path };
+      const read = await readRegularFile(image.path, signal);
+      if (read && read.size === read.data.length && read.mtimeMs === image.mtimeMs) {
+        return { data: read.data, capturedAt: image.mtimeMs, source: image.path };
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -117,7 +116,8 @@ export class FolderCamera implements Camera {
     for (const name of names) {
       if (!IMAGE_FILE.test(name)) continue;
       const path = join(this.folder, name);
-      const info = await stat(path).catch(() => null);
+      // lstat, not stat: a symlink (to /etc/shadow, say) is not an image of this folder and is never followed.
+      const info = await lstat(path).catch(() => null);
       if (!info?.isFile() || info.size === 0) continue;
       // Ties (same mtime, e.g. a bulk copy) go to the later name, so the choice is stable.
       if (!newest || info.mtimeMs > newest.mtimeMs || (info.mtimeMs === newest.mtimeMs && path > newest.path)) {
@@ -125,5 +125,28 @@ export class FolderCamera implements Camera {
       }
     }
     this.newest = newest;
+  }
+}
+
+/**
+ * Reads a regular file that sits in the folder itself: O_NOFOLLOW refuses a symlink swapped in after the scan,
+ * and the open handle's own stat refuses a FIFO or device. null when the entry is not such a file any more.
+ */
+async function readRegularFile(path: string, signal?: AbortSignal): Promise<{ data: Buffer; size: number; mtimeMs: number } | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if (['ELOOP', 'ENOENT', 'EMLINK'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
+    throw error;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return null;
+    const data = await handle.readFile({ signal });
+    const after = await handle.stat();
+    return { data, size: after.size, mtimeMs: after.mtimeMs };
+  } finally {
+    await handle.close();
   }
 }

@@ -61,7 +61,7 @@ export async function run(argv: string[]): Promise<number> {
   // The screen is the interface: only warnings and errors go to stderr, as JSON lines.
   const { settings, log } = commandSettings(values, settingsArgs);
 
-  if (settings.vision.detector !== 'fixed') await initBackend(settings.model.backend as BackendPreference, log);
+  if (settings.vision.detector !== 'fixed') await initBackend(settings.model.backend, log);
   const detector = await createFaceDetector(settings.vision, { log });
   const camera = await createCamera(settings, log);
   await camera.start();

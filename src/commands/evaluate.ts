@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
       identities = listIdentities(dataset);
       pairs = makePairs(identities, { pairsPerClass, seed });
     }
-    const backend = await initBackend(settings.model.backend as BackendPreference, log);
+    const backend = await initBackend(settings.model.backend, log);
     const model = await loadSiameseModel(settings.model.dir);
     const modelFingerprint = await fingerprint(settings.model.dir);
     const thresholds = resolveThresholds(settings.model, model);

@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Progress goes to stderr (bar or lines); logs too, so stdout stays free for the final JSON summary.
   const { settings, log } = commandSettings(values, settingsArgs);
-  await initBackend(settings.model.backend as BackendPreference, log);
+  await initBackend(settings.model.backend, log);
 
   const controller = new AbortController();
   let interrupts = 0;

@@ -3,6 +3,9 @@ import { LIVENESS_KEYS } from '../face/liveness/stage.js';
 
 /** The custom value formats the schema (schema.ts) names; registered with convict once, on import. */
 
+/** setTimeout holds at most 2^31-1 ms (~24.8 days); a larger value silently fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 convict.addFormat({
   name: 'bcm-pin',
   validate(value: unknown) {
@@ -59,6 +62,25 @@ convict.addFormat({
     }
   },
 });
+convict.addFormat({
+  name: 'strict-boolean',
+  // convict's own Boolean reads every string except "false" as true: FACEGATE_RELAY_ACTIVE_LOW=0 would invert the relay.
+  validate(value: unknown) {
+    if (typeof value !== 'boolean') throw new Error(`must be true or false (got ${JSON.stringify(value)})`);
+  },
+  coerce: (v: unknown) => (v === 'true' ? true : v === 'false' ? false : v),
+});
+for (const [name, min] of [['timer-ms', 1], ['timer-ms-or-zero', 0]] as const) {
+  convict.addFormat({
+    name,
+    validate(value: unknown) {
+      if (!Number.isInteger(value) || (value as number) < min || (value as number) > MAX_TIMER_MS) {
+        throw new Error(`must be a whole number of milliseconds from ${min} to ${MAX_TIMER_MS} (got ${JSON.stringify(value)})`);
+      }
+    },
+    coerce: (v: unknown) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v),
+  });
+}
 convict.addFormat({
   name: 'positive-int',
   validate(value: unknown) {

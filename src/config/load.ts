@@ -1,6 +1,8 @@
 import convict from 'convict';
-import { existsSync } from 'node:fs';
-import { EXIT_CONFIG, schema, type Config, type Settings } from './schema.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FacegateError } from '../core/errors.js';
+import { schema, type Config, type Settings } from './schema.js';
 
 export interface ConfigProblem {
   key: string;
@@ -8,10 +10,9 @@ export interface ConfigProblem {
 }
 
 /** A bad setting: startup stops, naming each key and why. */
-export class ConfigError extends Error {
-  readonly exitCode = EXIT_CONFIG;
-  constructor(readonly problems: ConfigProblem[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p.key}: ${p.reason}`).join('\n')}`);
+export class ConfigError extends FacegateError {
+  constructor(readonly problems: ConfigProblem[], options: { cause?: unknown } = {}) {
+    super('config', `invalid configuration:\n${problems.map((p) => `  ${p.key}: ${p.reason}`).join('\n')}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -25,7 +26,8 @@ function parseConvictMessage(message: string): ConfigProblem[] {
     const known = /^([\w.]+): (.*)$/.exec(text);
     const unknown = /^configuration param '([^']+)' not declared in the schema$/.exec(text);
     if (unknown) problems.push({ key: unknown[1]!, reason: 'unknown setting (not in the schema; check the spelling)' });
-    else if (known) problems.push({ key: known[1]!, reason: known[2]!.replace(/^must be /, 'must be ') });
+    // Our own formats name the value they got; convict's ": value was" suffix would only repeat it.
+    else if (known) problems.push({ key: known[1]!, reason: known[2]!.includes('(got ') ? known[2]!.replace(/: value was .*$/, '') : known[2]! });
     else problems.push({ key: '(config)', reason: text });
   }
   return problems;
@@ -63,10 +65,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof SyntaxError || /JSON|Unexpected token/.test(message)) {
-      throw new ConfigError([{ key: 'config', reason: `cannot parse the config file: ${message}` }]);
+      throw new ConfigError([{ key: 'config', reason: `cannot parse the config file: ${message}` }], { cause: error });
     }
-    throw new ConfigError(parseConvictMessage(message));
+    throw new ConfigError(parseConvictMessage(message), { cause: error });
   }
+  // paths.state follows paths.data unless set, so a test or a second instance that moves its data moves its state too.
+  if (config.get('paths.state') === '') config.set('paths.state', join(config.get('paths.data'), 'state'));
   const problems = crossCheck(config.getProperties());
   if (problems.length) throw new ConfigError(problems);
   return config;
@@ -83,6 +87,9 @@ function crossCheck(s: Settings): ConfigProblem[] {
   }
   if (s.mqtt.unlock.secret !== null && s.mqtt.unlock.secret.length < 16) {
     problems.push({ key: 'mqtt.unlock.secret', reason: 'must be at least 16 characters' });
+  }
+  if (s.audit.required && !s.audit.enabled) {
+    problems.push({ key: 'audit.required', reason: 'needs audit.enabled: true (the door cannot require a record it does not keep)' });
   }
   if (s.camera.driver === 'http' && !s.camera.url) {
     problems.push({ key: 'camera.url', reason: 'must be set when camera.driver is "http"' });
@@ -116,4 +123,36 @@ function crossCheck(s: Settings): ConfigProblem[] {
 /** The effective config as JSON with every sensitive value masked. */
 export function printable(config: Config): string {
   return config.toString();
+}
+
+/** The GPIO part of the settings: all the relay backstop needs. */
+export type GpioSettings = Settings['gpio'];
+
+/**
+ * Only the GPIO part of the configuration, for the relay backstop (`facegate relay-off`, and the daemon's first
+ * act at start-up): a typo in an unrelated key must never stop the relay from being switched off. Reads the
+ * file's "gpio" object, the gpio env variables and the gpio flags, with the same formats and precedence as
+ * loadConfig; every other key in the file, env or argv is ignored here, whatever it says.
+ */
+export function loadGpioSettings(options: LoadOptions = {}): GpioSettings {
+  const env = options.env ?? process.env;
+  const gpioSchema = { gpio: schema.gpio };
+  try {
+    const config = convict(gpioSchema, { env, args: options.args ?? [] });
+    const file = options.file ?? env.FACEGATE_CONFIG;
+    if (file) {
+      if (!existsSync(file)) throw new ConfigError([{ key: 'config', reason: `file not found: ${file}` }]);
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      const gpio = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>).gpio : undefined;
+      // convict's load() applies env and flags again afterwards, so they win over the file as in loadConfig.
+      if (gpio !== undefined) config.load({ gpio });
+    }
+    config.validate({ allowed: 'warn' });
+    return config.getProperties().gpio;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SyntaxError) throw new ConfigError([{ key: 'config', reason: `cannot parse the config file: ${message}` }], { cause: error });
+    throw new ConfigError(parseConvictMessage(message), { cause: error });
+  }
 }

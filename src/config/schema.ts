@@ -1,15 +1,24 @@
 import convict from 'convict';
 import { hostname } from 'node:os';
+// The custom formats (bcm-pin, strict-boolean, timer-ms, ...) register with convict when this loads.
 import './formats.js';
+import { EXIT_CODES } from '../core/errors.js';
 import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
 import { LIVENESS_CHECKS, LIVENESS_KEYS } from '../face/liveness/stage.js';
 import { folderGalleryDir } from '../gallery/folder-store.js';
 import { GALLERY_STORE_KEYS, GALLERY_STORES } from '../gallery/stores.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
-export const EXIT_CONFIG = 78;
+export const EXIT_CONFIG = EXIT_CODES.config;
+export { MAX_TIMER_MS } from './formats.js';
 
-const oneOf = (...values: string[]) => values;
+/**
+ * A setting with a fixed set of values: the format lists them for convict, and the default carries the union
+ * type, so Settings reads e.g. `'simulated' | 'onoff'` and no code needs an `as` cast after loading.
+ */
+function choice<const T extends string>(values: readonly T[], fallback: NoInfer<T>): { format: T[]; default: T } {
+  return { format: [...values], default: fallback };
+}
 /** MQTT topic segments must not carry wildcards or separators. */
 const topicSafe = (name: string) => name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'facegate';
 
@@ -30,9 +39,9 @@ export const schema = {
       arg: 'data-dir',
     },
     state: {
-      doc: 'Folder for state the daemon writes: embedding cache, MQTT outbox, audit log, replay cache.',
+      doc: 'Folder for state the daemon writes: embedding cache, MQTT outbox, audit log, replay cache, lockout, status. Empty = <paths.data>/state.',
       format: String,
-      default: 'data/state',
+      default: '',
       env: 'FACEGATE_STATE_DIR',
       arg: 'state-dir',
     },
@@ -40,15 +49,13 @@ export const schema = {
   log: {
     level: {
       doc: 'Log level.',
-      format: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
-      default: 'info',
+      ...choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
       env: 'FACEGATE_LOG_LEVEL',
       arg: 'log-level',
     },
     pretty: {
       doc: 'Human-readable logs. "auto" = pretty only when stdout is a terminal; journald always gets JSON lines.',
-      format: oneOf('auto', 'always', 'never'),
-      default: 'auto',
+      ...choice(['auto', 'always', 'never'], 'auto'),
       env: 'FACEGATE_LOG_PRETTY',
     },
   },
@@ -62,8 +69,7 @@ export const schema = {
     },
     backend: {
       doc: 'TensorFlow.js backend. "auto" uses tfjs-node when installed, else wasm, else cpu.',
-      format: oneOf('auto', 'tensorflow', 'wasm', 'cpu'),
-      default: 'auto',
+      ...choice(['auto', 'tensorflow', 'wasm', 'cpu'], 'auto'),
       env: 'FACEGATE_BACKEND',
       arg: 'backend',
     },
@@ -85,15 +91,14 @@ export const schema = {
   vision: {
     detector: {
       doc: `How the face is found: ${detectorChoicesDoc()}.`,
-      format: oneOf(...DETECTOR_KEYS),
-      default: 'tiny',
+      ...choice([...DETECTOR_KEYS], 'tiny'),
       env: 'FACEGATE_DETECTOR',
       arg: 'detector',
     },
     inputSize: {
       doc: 'Tiny detector input size in pixels (multiple of 32). Smaller is faster and finds fewer small faces.',
-      format: oneOf('128', '160', '224', '320', '416', '512', '608').map(Number) as unknown as number[],
-      default: 320,
+      format: [128, 160, 224, 320, 416, 512, 608],
+      default: 320 as 128 | 160 | 224 | 320 | 416 | 512 | 608,
       env: 'FACEGATE_DETECTOR_INPUT_SIZE',
     },
     minConfidence: {
@@ -114,6 +119,14 @@ export const schema = {
       size: { doc: 'Fixed crop width and height (detector "fixed").', format: 'positive-int', default: 250, env: 'FACEGATE_FIXED_CROP_SIZE' },
     },
   },
+  image: {
+    maxPixels: {
+      doc: 'Images (camera frames, gallery photos) with more pixels than this are refused from their header, before decoding: a 31 KB PNG can declare 16000x16000.',
+      format: 'positive-int',
+      default: 25_000_000,
+      env: 'FACEGATE_IMAGE_MAX_PIXELS',
+    },
+  },
   liveness: {
     checks: {
       doc: `Liveness checks run on each found face before it is matched, comma-separated, in order; a failure denies. Known: ${LIVENESS_KEYS.map((k) => `"${k}" (${LIVENESS_CHECKS[k].doc})`).join(', ')}.`,
@@ -125,8 +138,7 @@ export const schema = {
   gallery: {
     store: {
       doc: `Where enrolled people come from: ${GALLERY_STORE_KEYS.map((k) => `"${k}" (${GALLERY_STORES[k].doc})`).join(', ')}.`,
-      format: oneOf(...GALLERY_STORE_KEYS),
-      default: 'folder',
+      ...choice([...GALLERY_STORE_KEYS], 'folder'),
       env: 'FACEGATE_GALLERY_STORE',
     },
     dir: {
@@ -140,8 +152,7 @@ export const schema = {
   camera: {
     driver: {
       doc: 'Camera: "files" (newest image in a folder), "rpicam" (Raspberry Pi camera via rpicam-vid), "v4l2" (USB webcam via ffmpeg), "http" (IP camera).',
-      format: oneOf('files', 'rpicam', 'v4l2', 'http'),
-      default: 'files',
+      ...choice(['files', 'rpicam', 'v4l2', 'http'], 'files'),
       env: 'FACEGATE_CAMERA',
       arg: 'camera',
     },
@@ -150,7 +161,7 @@ export const schema = {
     framerate: { doc: 'Frames per second requested from streaming cameras.', format: 'positive-int', default: 10, env: 'FACEGATE_CAMERA_FRAMERATE' },
     maxAgeMs: {
       doc: 'grab() fails when the newest frame is older than this (ms). The folder camera ignores it.',
-      format: 'positive-int',
+      format: 'timer-ms',
       default: 1000,
       env: 'FACEGATE_CAMERA_MAX_AGE_MS',
     },
@@ -167,8 +178,8 @@ export const schema = {
       default: [] as string[],
       env: 'FACEGATE_CAMERA_EXTRA_ARGS',
     },
-    restartMinMs: { doc: 'First delay before restarting a capture program that died (doubles up to restartMaxMs).', format: 'positive-int', default: 500, env: 'FACEGATE_CAMERA_RESTART_MIN_MS' },
-    restartMaxMs: { doc: 'Longest delay between capture program restarts.', format: 'positive-int', default: 30000, env: 'FACEGATE_CAMERA_RESTART_MAX_MS' },
+    restartMinMs: { doc: 'First delay before restarting a capture program that died (doubles up to restartMaxMs).', format: 'timer-ms', default: 500, env: 'FACEGATE_CAMERA_RESTART_MIN_MS' },
+    restartMaxMs: { doc: 'Longest delay between capture program restarts.', format: 'timer-ms', default: 30000, env: 'FACEGATE_CAMERA_RESTART_MAX_MS' },
     folder: {
       doc: 'Folder the "files" camera watches; the newest image is what it sees. Empty = <paths.data>/camera.',
       format: String,
@@ -182,28 +193,27 @@ export const schema = {
       default: null as string | null,
       env: 'FACEGATE_CAMERA_URL',
     },
-    httpMode: { doc: '"snapshot" polls the URL per grab; "mjpeg" keeps a stream open.', format: oneOf('snapshot', 'mjpeg'), default: 'snapshot', env: 'FACEGATE_CAMERA_HTTP_MODE' },
+    httpMode: { doc: '"snapshot" polls the URL per grab; "mjpeg" keeps a stream open.', ...choice(['snapshot', 'mjpeg'], 'snapshot'), env: 'FACEGATE_CAMERA_HTTP_MODE' },
     username: { doc: 'IP camera user name (basic or digest auth).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_CAMERA_USERNAME' },
     password: { doc: 'IP camera password.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_CAMERA_PASSWORD', sensitive: true },
-    timeoutMs: { doc: 'IP camera request timeout.', format: 'positive-int', default: 3000, env: 'FACEGATE_CAMERA_TIMEOUT_MS' },
+    timeoutMs: { doc: 'IP camera request timeout.', format: 'timer-ms', default: 3000, env: 'FACEGATE_CAMERA_TIMEOUT_MS' },
   },
   gpio: {
     driver: {
       doc: '"simulated" (logged; key v / SIGUSR1 / MQTT press the button) or "onoff" (real pins through sysfs).',
-      format: oneOf('simulated', 'onoff'),
-      default: 'simulated',
+      ...choice(['simulated', 'onoff'], 'simulated'),
       env: 'FACEGATE_GPIO',
       arg: 'gpio',
     },
     sysfsRoot: { doc: 'Where the kernel\'s GPIO sysfs lives; only tests change it.', format: String, default: '/sys/class/gpio', env: 'FACEGATE_GPIO_SYSFS' },
     button: {
       pin: { doc: 'BCM number of the push button.', format: 'bcm-pin', default: 17 as number | null, env: 'FACEGATE_BUTTON_PIN' },
-      activeLow: { doc: 'Button pulls the pin to ground when pressed (wired to GND with a pull-up).', format: Boolean, default: true, env: 'FACEGATE_BUTTON_ACTIVE_LOW' },
-      debounceMs: { doc: 'Button debounce time.', format: 'nat', default: 50, env: 'FACEGATE_BUTTON_DEBOUNCE_MS' },
+      activeLow: { doc: 'Button pulls the pin to ground when pressed (wired to GND with a pull-up).', format: 'strict-boolean', default: true, env: 'FACEGATE_BUTTON_ACTIVE_LOW' },
+      debounceMs: { doc: 'Button debounce time.', format: 'timer-ms-or-zero', default: 50, env: 'FACEGATE_BUTTON_DEBOUNCE_MS' },
     },
     relay: {
       pin: { doc: 'BCM number of the door relay.', format: 'bcm-pin', default: 27 as number | null, env: 'FACEGATE_RELAY_PIN' },
-      activeLow: { doc: 'Relay board energises on a low pin (most opto-isolated boards do).', format: Boolean, default: true, env: 'FACEGATE_RELAY_ACTIVE_LOW' },
+      activeLow: { doc: 'Relay board energises on a low pin (most opto-isolated boards do).', format: 'strict-boolean', default: true, env: 'FACEGATE_RELAY_ACTIVE_LOW' },
     },
     leds: {
       green: { doc: 'BCM number of the green (granted) LED, or null.', format: 'bcm-pin', default: 22 as number | null, env: 'FACEGATE_LED_GREEN_PIN' },
@@ -212,72 +222,76 @@ export const schema = {
     },
   },
   door: {
-    unlockMs: { doc: 'How long the relay stays energised after a granted attempt.', format: 'positive-int', default: 3000, env: 'FACEGATE_UNLOCK_MS' },
-    maxUnlockMs: { doc: 'Hard cap on any relay pulse, whatever asked for it.', format: 'positive-int', default: 10000, env: 'FACEGATE_MAX_UNLOCK_MS' },
-    cooldownMs: { doc: 'Pause after an attempt before the next press is taken.', format: 'nat', default: 2000, env: 'FACEGATE_COOLDOWN_MS' },
-    resultMs: { doc: 'How long the green/red LED shows a result.', format: 'positive-int', default: 3000, env: 'FACEGATE_RESULT_MS' },
-    captureTimeoutMs: { doc: 'An attempt ends as "error" when the camera gives no frame within this.', format: 'positive-int', default: 3000, env: 'FACEGATE_CAPTURE_TIMEOUT_MS' },
-    verifyTimeoutMs: { doc: 'An attempt ends as "error" when verification takes longer than this.', format: 'positive-int', default: 10000, env: 'FACEGATE_VERIFY_TIMEOUT_MS' },
+    unlockMs: { doc: 'How long the relay stays energised after a granted attempt.', format: 'timer-ms', default: 3000, env: 'FACEGATE_UNLOCK_MS' },
+    maxUnlockMs: { doc: 'Hard cap on any relay pulse, whatever asked for it.', format: 'timer-ms', default: 10000, env: 'FACEGATE_MAX_UNLOCK_MS' },
+    cooldownMs: { doc: 'Pause after an attempt before the next press is taken.', format: 'timer-ms-or-zero', default: 2000, env: 'FACEGATE_COOLDOWN_MS' },
+    resultMs: { doc: 'How long the green/red LED shows a result.', format: 'timer-ms', default: 3000, env: 'FACEGATE_RESULT_MS' },
+    captureTimeoutMs: { doc: 'An attempt ends as "error" when the camera gives no frame within this.', format: 'timer-ms', default: 3000, env: 'FACEGATE_CAPTURE_TIMEOUT_MS' },
+    verifyTimeoutMs: { doc: 'An attempt ends as "error" when verification takes longer than this.', format: 'timer-ms', default: 10000, env: 'FACEGATE_VERIFY_TIMEOUT_MS' },
   },
   security: {
     maxFailures: { doc: 'Denied attempts within windowMs that trigger a lockout. 0 disables lockout.', format: 'nat', default: 5, env: 'FACEGATE_MAX_FAILURES' },
-    windowMs: { doc: 'Window in which denied attempts are counted.', format: 'positive-int', default: 60000, env: 'FACEGATE_FAILURE_WINDOW_MS' },
-    lockoutMs: { doc: 'How long triggers are ignored after too many denials.', format: 'positive-int', default: 300000, env: 'FACEGATE_LOCKOUT_MS' },
+    windowMs: { doc: 'Window in which denied attempts are counted.', format: 'timer-ms', default: 60000, env: 'FACEGATE_FAILURE_WINDOW_MS' },
+    lockoutMs: { doc: 'How long triggers are ignored after too many denials.', format: 'timer-ms', default: 300000, env: 'FACEGATE_LOCKOUT_MS' },
   },
   mqtt: {
-    enabled: { doc: 'Publish attempts and take commands over MQTT.', format: Boolean, default: true, env: 'FACEGATE_MQTT_ENABLED' },
+    enabled: { doc: 'Publish attempts and take commands over MQTT.', format: 'strict-boolean', default: true, env: 'FACEGATE_MQTT_ENABLED' },
     url: { doc: 'Broker URL.', format: 'mqtt-url', default: 'mqtt://localhost:1883', env: 'FACEGATE_MQTT_URL', arg: 'mqtt-url' },
     embedded: {
       doc: 'Embedded aedes broker: "auto" starts one on the URL\'s port when nothing answers there (localhost only); "always"; "never".',
-      format: oneOf('auto', 'always', 'never'),
-      default: 'auto',
+      ...choice(['auto', 'always', 'never'], 'auto'),
       env: 'FACEGATE_MQTT_EMBEDDED',
     },
     baseTopic: { doc: 'Topic prefix; topics are <baseTopic>/<deviceId>/...', format: 'topic-base', default: 'facegate', env: 'FACEGATE_MQTT_BASE_TOPIC' },
     clientId: { doc: 'MQTT client id. Empty = facegate-<deviceId> (stable per device).', format: String, default: '', env: 'FACEGATE_MQTT_CLIENT_ID' },
     username: { doc: 'Broker user name.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_USERNAME' },
     password: { doc: 'Broker password.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_PASSWORD', sensitive: true },
-    protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1 (works with the embedded aedes broker), 5 = MQTT 5.', format: [4, 5], default: 4, env: 'FACEGATE_MQTT_PROTOCOL_VERSION' },
+    protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1 (works with the embedded aedes broker), 5 = MQTT 5.', format: [4, 5], default: 4 as 4 | 5, env: 'FACEGATE_MQTT_PROTOCOL_VERSION' },
     keepaliveS: { doc: 'Keepalive in seconds; the broker publishes the Last Will after 1.5x this without traffic.', format: 'positive-int', default: 30, env: 'FACEGATE_MQTT_KEEPALIVE_S' },
-    reconnectMinMs: { doc: 'First reconnect delay; doubles with jitter up to reconnectMaxMs.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_RECONNECT_MIN_MS' },
-    reconnectMaxMs: { doc: 'Longest reconnect delay.', format: 'positive-int', default: 30000, env: 'FACEGATE_MQTT_RECONNECT_MAX_MS' },
+    reconnectMinMs: { doc: 'First reconnect delay; doubles with jitter up to reconnectMaxMs.', format: 'timer-ms', default: 1000, env: 'FACEGATE_MQTT_RECONNECT_MIN_MS' },
+    reconnectMaxMs: { doc: 'Longest reconnect delay.', format: 'timer-ms', default: 30000, env: 'FACEGATE_MQTT_RECONNECT_MAX_MS' },
     tls: {
       ca: { doc: 'CA certificate file (PEM) for mqtts://.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CA' },
       cert: { doc: 'Client certificate file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CERT' },
       key: { doc: 'Client private key file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_KEY', sensitive: true },
-      rejectUnauthorized: { doc: 'Verify the broker\'s certificate.', format: Boolean, default: true, env: 'FACEGATE_MQTT_TLS_REJECT_UNAUTHORIZED' },
+      rejectUnauthorized: { doc: 'Verify the broker\'s certificate.', format: 'strict-boolean', default: true, env: 'FACEGATE_MQTT_TLS_REJECT_UNAUTHORIZED' },
     },
-    commandMaxAgeMs: { doc: 'Commands whose timestamp is older than this (or this far in the future) are refused.', format: 'positive-int', default: 30000, env: 'FACEGATE_MQTT_COMMAND_MAX_AGE_MS' },
+    commandMaxAgeMs: { doc: 'Commands whose timestamp is older than this (or this far in the future) are refused.', format: 'timer-ms', default: 30000, env: 'FACEGATE_MQTT_COMMAND_MAX_AGE_MS' },
     replayCacheSize: { doc: 'How many recent command ids are remembered (on disk) to refuse replays.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_REPLAY_CACHE_SIZE' },
     unlock: {
-      enabled: { doc: 'Allow cmd/unlock (remote unlock). Off by default.', format: Boolean, default: false, env: 'FACEGATE_MQTT_UNLOCK_ENABLED' },
+      enabled: { doc: 'Allow cmd/unlock (remote unlock). Off by default.', format: 'strict-boolean', default: false, env: 'FACEGATE_MQTT_UNLOCK_ENABLED' },
       secret: { doc: 'Shared secret for the HMAC-SHA256 that every cmd/unlock must carry. Required when unlock is enabled.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_UNLOCK_SECRET', sensitive: true },
     },
     outboxMax: { doc: 'Attempt events kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond this.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_OUTBOX_MAX' },
-    snapshots: { doc: 'Publish a JPEG of the probe face on <base>/snapshot after each attempt.', format: Boolean, default: false, env: 'FACEGATE_MQTT_SNAPSHOTS' },
+    snapshots: { doc: 'Publish a JPEG of the probe face on <base>/snapshot after each attempt.', format: 'strict-boolean', default: false, env: 'FACEGATE_MQTT_SNAPSHOTS' },
     homeAssistant: {
-      enabled: { doc: 'Publish Home Assistant MQTT discovery configs.', format: Boolean, default: true, env: 'FACEGATE_HA_ENABLED' },
+      enabled: { doc: 'Publish Home Assistant MQTT discovery configs.', format: 'strict-boolean', default: true, env: 'FACEGATE_HA_ENABLED' },
       prefix: { doc: 'Home Assistant discovery prefix.', format: 'topic-base', default: 'homeassistant', env: 'FACEGATE_HA_PREFIX' },
     },
   },
   audit: {
-    enabled: { doc: 'Append every attempt to <paths.state>/audit/attempts-YYYY-MM-DD.jsonl.', format: Boolean, default: true, env: 'FACEGATE_AUDIT_ENABLED' },
-    snapshots: { doc: 'Keep a JPEG of the probe face beside each audit line.', format: Boolean, default: false, env: 'FACEGATE_AUDIT_SNAPSHOTS' },
+    enabled: { doc: 'Append every attempt to <paths.state>/audit/attempts-YYYY-MM-DD.jsonl.', format: 'strict-boolean', default: true, env: 'FACEGATE_AUDIT_ENABLED' },
+    snapshots: { doc: 'Keep a JPEG of the probe face beside each audit line.', format: 'strict-boolean', default: false, env: 'FACEGATE_AUDIT_SNAPSHOTS' },
     retentionDays: { doc: 'Delete audit files older than this many days.', format: 'positive-int', default: 90, env: 'FACEGATE_AUDIT_RETENTION_DAYS' },
     maxBytes: { doc: 'Delete the oldest audit files when the audit folder exceeds this size.', format: 'positive-int', default: 200 * 1024 * 1024, env: 'FACEGATE_AUDIT_MAX_BYTES' },
+    required: {
+      doc: 'true: when an attempt cannot be recorded (disk full, read-only), the door denies instead of opening. false: it keeps serving residents and reports "audit failing".',
+      format: 'strict-boolean',
+      default: false,
+      env: 'FACEGATE_AUDIT_REQUIRED',
+    },
   },
   systemd: {
     notify: {
       doc: 'Tell systemd READY and WATCHDOG via systemd-notify. "auto" = when NOTIFY_SOCKET is set.',
-      format: oneOf('auto', 'always', 'never'),
-      default: 'auto',
+      ...choice(['auto', 'always', 'never'], 'auto'),
       env: 'FACEGATE_SYSTEMD_NOTIFY',
     },
   },
   keyboard: {
     enabled: {
       doc: 'In a foreground terminal, key "v" presses the simulated button and "q" quits.',
-      format: Boolean,
+      format: 'strict-boolean',
       default: true,
       env: 'FACEGATE_KEYBOARD',
     },

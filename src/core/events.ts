@@ -41,6 +41,10 @@ export interface StatusEvent {
   lastAttempt: Pick<AttemptEvent, 'id' | 'ts' | 'decision' | 'identity'> | null;
   attemptsToday: number;
   lockedOutUntil: string | null;
+  /** "failing" while attempts cannot be written to the audit log (disk full, read-only); "off" when disabled. */
+  audit?: 'ok' | 'failing' | 'off';
+  /** What runs degraded and why, in words (e.g. a read-only state dir); empty when all is well. */
+  degraded?: string[];
 }
 
 /** Where events go: MQTT, the audit log, the pino log. Sinks never throw into the door. */

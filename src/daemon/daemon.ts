@@ -3,15 +3,19 @@ import { createCamera } from '../camera/factory.js';
 import type { Camera } from '../camera/camera.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { cameraFolder, galleryDir, type Settings } from '../config/index.js';
-import type { EventSink, Trigger } from '../core/events.js';
+import type { AttemptEvent, EventSink, Trigger } from '../core/events.js';
 import type { CommandHandlers } from '../mqtt/bridge.js';
 import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../core/types.js';
 import { openAuditLog } from '../audit/log.js';
+import { join } from 'node:path';
+import { FileLockoutStore } from './lockout-store.js';
+import { prepareStateDir } from './state-dir.js';
+import { StatusFileSink } from './status-file.js';
 import { Door, type Refusal } from './door.js';
-import { guardDoorRelay } from '../process/failsafe.js';
+import { guardDoorRelay } from '../process/relay-guard.js';
 import { FanOutSink, logSink } from './sinks.js';
 import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
 
@@ -27,7 +31,12 @@ export interface DaemonDeps {
   createCamera?: (settings: Settings, log: Logger) => Promise<Camera>;
   createGpio?: (settings: Settings['gpio'], log: Logger) => Promise<GpioSet>;
   keyboardInput?: KeyInput;
+  /** Where SIGUSR1 presses come from: the lifecycle in `facegate run`; none when absent (no process listener here). */
   signals?: SignalSource;
+  /** Registers a synchronous step for process exit (the lifecycle's); used to restore the terminal. */
+  onProcessExit?: (step: () => void) => void;
+  /** Called as soon as the guarded relay exists, before camera and model: the lifecycle switches this one off. */
+  onRelayReady?: (relay: Output) => void;
   clock?: Clock;
 }
 
@@ -42,7 +51,14 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
   /** Resolves when someone asked to quit from the keyboard (key q). */
   quitRequested: Promise<void>;
+  /** Reloads the gallery (SIGHUP, `facegate reload`, cmd/reload). */
+  reload(origin: string): Promise<ReloadResult>;
 }
+
+export type ReloadResult = { ok: true } | { refused: string };
+
+/** How often status.json is rewritten without a door event (camera health, frame age). */
+const STATUS_REFRESH_MS = 15_000;
 
 /** Why a press was refused, in words an MQTT reply can carry. */
 export function refusalText(reason: Refusal, lockedOutUntil: string | null): string {
@@ -50,28 +66,41 @@ export function refusalText(reason: Refusal, lockedOutUntil: string | null): str
 }
 
 /** The composition root: builds every adapter from settings, wires them to the door, starts them. */
-export async function startDaemon(settings: Settings, log: Logger, deps: DaemonDeps = {}): Promise<Daemon> {
+export async function startDaemon(configured: Settings, log: Logger, deps: DaemonDeps = {}): Promise<Daemon> {
   const cleanup: Array<() => Promise<void> | void> = [];
   const undo = async () => {
     for (const step of cleanup.reverse()) await Promise.resolve().then(step).catch((err: unknown) => log.error({ err }, 'cleanup failed'));
   };
   try {
     // GPIO first, so the relay is known to be off before anything slow happens.
-    const gpio = await (deps.createGpio ?? createGpio)(settings.gpio, log);
+    const gpio = await (deps.createGpio ?? createGpio)(configured.gpio, log);
     gpio.relay.set(false);
     cleanup.push(() => gpio.release());
     // Every pulse capped at door.maxUnlockMs, enforced off-thread too when the event loop is stuck (failsafe.ts).
-    const guard = guardDoorRelay(gpio.relay, settings, log);
+    const guard = guardDoorRelay(gpio.relay, configured, log);
     gpio.relay = guard.relay;
     cleanup.push(() => guard.close());
+    deps.onRelayReady?.(guard.relay);
 
+    // A read-only state dir runs degraded (state in a temp folder, said loudly) instead of refusing to start.
+    const state = prepareStateDir(configured, log);
+    const settings = state.settings;
     const sinks = new FanOutSink(log.child({ component: 'sinks' }));
     sinks.add('log', logSink(log.child({ component: 'events' })));
     const audit = await openAuditLog(settings, log);
     if (audit) {
-      sinks.add('audit', audit);
+      // audit.required: the door records each attempt itself before acting on it (Door.recordFirst).
+      if (!settings.audit.required) sinks.add('audit', audit);
       cleanup.push(() => audit.close());
     }
+    const statusFile = state.volatile ? null : new StatusFileSink(settings.paths.state, (err) => log.warn({ err }, 'status file not written'));
+    if (statusFile) sinks.add('status-file', statusFile);
+    const health = () => ({
+      audit: audit ? (audit.health().state === 'ok' ? 'ok' as const : 'failing' as const) : 'off' as const,
+      degraded: [...state.degraded, ...(audit?.health().state === 'failing' ? ['audit failing: attempts are not being recorded'] : [])],
+    });
+    const recordFirst = !settings.audit.required || !audit ? undefined
+      : state.volatile ? async () => false : (event: AttemptEvent, snapshot?: Buffer) => audit.record(event, snapshot);
 
     const camera = await (deps.createCamera ?? createCamera)(settings, log);
     await camera.start();
@@ -84,10 +113,23 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
       settings, camera, verifier, relay: gpio.relay, leds: gpio.leds, sink: sinks,
       clock: deps.clock ?? systemClock, log: log.child({ component: 'door' }), newId: randomUUID,
       wantSnapshot: settings.audit.snapshots || settings.mqtt.snapshots,
+      lockoutStore: new FileLockoutStore(join(settings.paths.state, 'lockout.json')),
+      health, ...(recordFirst ? { recordFirst } : {}),
     });
+    // The status file is refreshed now and then: camera health and frame age change without a door event.
+    const refresh = setInterval(() => void statusFile?.status(door.status()), STATUS_REFRESH_MS);
+    refresh.unref();
+    cleanup.push(() => clearInterval(refresh));
     cleanup.push(() => door.stop());
 
-    const handlers = commandHandlers(door, verifier, log);
+    const reloadGallery = reloader(verifier, log);
+    const reload = async (origin: string) => {
+      door.reloadLockout();
+      const result = await reloadGallery(origin);
+      statusFile?.reloaded(door.status());
+      return result;
+    };
+    const handlers = commandHandlers(door, reload);
     let bridge: ClosableSink | null = null;
     if (settings.mqtt.enabled) {
       bridge = await (deps.startMqtt ?? loadMqttBridge)(settings, log, handlers);
@@ -104,7 +146,7 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
     gpio.button.onPress(() => press('button'));
     await gpio.button.start();
     stopTriggers.push(() => void gpio.button.stop());
-    stopTriggers.push(onSignalPress('SIGUSR1', () => press('signal'), deps.signals));
+    if (deps.signals) stopTriggers.push(onSignalPress('SIGUSR1', () => press('signal'), deps.signals));
     let requestQuit!: () => void;
     const quitRequested = new Promise<void>((resolve) => (requestQuit = resolve));
     if (settings.keyboard.enabled) {
@@ -112,7 +154,7 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
       if (stopKeys) {
         stopTriggers.push(stopKeys);
         // Even a crash must not leave the user's terminal in raw mode.
-        process.once('exit', stopKeys);
+        deps.onProcessExit?.(stopKeys);
       }
     }
 
@@ -130,12 +172,15 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
       await bridge?.close().catch((err: unknown) => log.error({ err }, 'MQTT bridge did not close cleanly'));
       await Promise.allSettled([camera.stop(), verifier.close()]);
       await gpio.release().catch((err: unknown) => log.error({ err }, 'GPIO release failed'));
+      clearInterval(refresh);
+      statusFile?.status(door.status());
+      statusFile?.flush();
       await Promise.allSettled([audit?.close(), guard.close()]);
       log.info({ relay: gpio.relay.isOn() ? 'on' : 'off' }, 'stopped: relay off');
     })());
 
     return {
-      door, relay: gpio.relay, sinks, stop, quitRequested,
+      door, relay: gpio.relay, sinks, stop, quitRequested, reload,
       healthy: () => stopping === null && camera.status().healthy && verifier.info().healthy,
     };
   } catch (error) {
@@ -144,8 +189,22 @@ export async function startDaemon(settings: Settings, log: Logger, deps: DaemonD
   }
 }
 
+/** The one gallery reload, whoever asks for it (SIGHUP, `facegate reload`, cmd/reload). */
+function reloader(verifier: Verifier, log: Logger): (origin: string) => Promise<ReloadResult> {
+  return async (origin) => {
+    try {
+      const info = await verifier.reload();
+      log.info({ ...info, origin }, 'gallery reloaded');
+      return { ok: true };
+    } catch (error) {
+      log.error({ err: error, origin }, 'gallery reload failed');
+      return { refused: `reload failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+}
+
 /** MQTT commands that passed the bridge's checks; refusals are returned (the bridge replies with them). */
-function commandHandlers(door: Door, verifier: Verifier, log: Logger): CommandHandlers {
+function commandHandlers(door: Door, reload: (origin: string) => Promise<ReloadResult>): CommandHandlers {
   return {
     async verify(commandId) {
       const outcome = await door.trigger('mqtt', commandId);
@@ -156,16 +215,7 @@ function commandHandlers(door: Door, verifier: Verifier, log: Logger): CommandHa
       door.unlock(`mqtt command ${commandId}`);
       return { ok: true };
     },
-    async reload() {
-      try {
-        const info = await verifier.reload();
-        log.info(info, 'gallery reloaded');
-        return { ok: true };
-      } catch (error) {
-        log.error({ err: error }, 'gallery reload failed');
-        return { refused: `reload failed: ${error instanceof Error ? error.message : String(error)}` };
-      }
-    },
+    reload: () => reload('mqtt'),
   };
 }
 

@@ -6,7 +6,7 @@ import type { LedPattern, Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../core/types.js';
 import { errorEvent, eventFromResult, iso } from './attempt-event.js';
-import { Lockout } from './lockout.js';
+import { Lockout, type LockoutStore } from './lockout.js';
 
 /**
  * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
@@ -44,6 +44,15 @@ export interface DoorOptions {
   newId: () => string;
   /** Ask the verifier for a JPEG of the face crop and hand it to the sinks (audit/MQTT snapshots). */
   wantSnapshot?: boolean;
+  /** Where the lockout survives a restart (<paths.state>/lockout.json); none = in memory only (tests). */
+  lockoutStore?: LockoutStore;
+  /**
+   * audit.required: every attempt is recorded before its outcome takes effect; when recording fails, a granted
+   * attempt becomes an error and the relay stays off (an error does not count towards lockout).
+   */
+  recordFirst?: (event: AttemptEvent, snapshot?: Buffer) => Promise<boolean>;
+  /** Audit health and degraded features, for the status. */
+  health?: () => Pick<StatusEvent, 'audit' | 'degraded'>;
 }
 
 type Timer = { cancel(): void };
@@ -65,7 +74,28 @@ export class Door {
   ignoredPresses = 0;
 
   constructor(private readonly o: DoorOptions) {
-    this.lockout = new Lockout(o.settings.security, o.clock);
+    this.lockout = new Lockout(o.settings.security, o.clock, o.lockoutStore ?? null, (error) =>
+      o.log.error({ err: error }, 'lockout state could not be read or written: it will not survive a restart'));
+    const until = this.lockout.lockedOutUntil();
+    if (until !== null) o.log.warn({ until: iso(until) }, 'still locked out from before the restart');
+  }
+
+  /**
+   * An operator lifts a lockout (`facegate lockout clear`, a signed command): the door takes presses again at
+   * once and the denial count starts from zero. Returns whether a lockout was in force.
+   */
+  clearLockout(by: string): boolean {
+    const was = this.lockout.clear();
+    this.lockoutTimer?.cancel();
+    this.o.log.warn({ by, wasLockedOut: was }, 'lockout cleared');
+    this.publishStatus(true);
+    return was;
+  }
+
+  /** Reads the persisted lockout again (after `facegate lockout clear` wrote it from outside). */
+  reloadLockout(): void {
+    this.lockout.reload();
+    this.publishStatus(true);
   }
 
   start(): void {
@@ -122,6 +152,7 @@ export class Door {
       lastAttempt: this.lastAttempt,
       attemptsToday: this.today.date === iso(this.o.clock.now()).slice(0, 10) ? this.today.attempts : 0,
       lockedOutUntil: until === null ? null : iso(until),
+      ...this.o.health?.(),
     };
   }
 
@@ -186,6 +217,9 @@ export class Door {
       this.o.leds.busy?.show('off');
     }
 
+    if (this.o.recordFirst && !(await this.o.recordFirst(event, snapshot)) && event.decision === 'granted') {
+      event = { ...event, decision: 'error', reason: 'not opening: the attempt could not be recorded (audit failing, audit.required is on)' };
+    }
     this.conclude(event, log);
     log.info(
       { decision: event.decision, identity: event.identity, reason: event.reason, fraction: event.fraction,

@@ -6,6 +6,18 @@ import type { Settings } from '../config/index.js';
  * photo after photo cannot keep trying. Only `denied` counts: `no_face` and `error` say nothing about
  * who stood there, and counting them would let a bad camera lock the owner out.
  */
+/** What survives a restart: when the lockout ends, and the denials still counting towards the next one. */
+export interface LockoutState {
+  until: number | null;
+  denials: number[];
+}
+
+/** Where the state is kept between runs (a file in the state dir); a failing store is logged, never fatal. */
+export interface LockoutStore {
+  load(): LockoutState | null;
+  save(state: LockoutState): void;
+}
+
 export class Lockout {
   /** Times (clock ms) of denied attempts inside the window, oldest first. */
   private denials: number[] = [];
@@ -14,7 +26,33 @@ export class Lockout {
   constructor(
     private readonly settings: Settings['security'],
     private readonly clock: Clock,
-  ) {}
+    private readonly store: LockoutStore | null = null,
+    private readonly onStoreError: (error: unknown) => void = () => undefined,
+  ) {
+    this.reload();
+  }
+
+  /** Reads the persisted state again (at start, and on reload after `facegate lockout clear`). */
+  reload(): void {
+    if (!this.store) return;
+    try {
+      const state = this.store.load();
+      if (!state) return;
+      this.until = state.until;
+      this.denials = state.denials;
+    } catch (error) {
+      this.onStoreError(error);
+    }
+  }
+
+  /** An operator lifted the lockout (CLI, signed command): denials are forgotten too. */
+  clear(): boolean {
+    const was = this.isLockedOut();
+    this.denials = [];
+    this.until = null;
+    this.persist();
+    return was;
+  }
 
   /** Records a denied attempt; returns true when this one started a lockout. */
   recordDenied(): boolean {
@@ -25,15 +63,27 @@ export class Lockout {
     if (this.denials.length >= this.settings.maxFailures && !this.isLockedOut()) {
       this.until = now + this.settings.lockoutMs;
       this.denials = [];
+      this.persist();
       return true;
     }
+    this.persist();
     return false;
   }
 
   /** The right person got in: earlier denials were probably them too (bad light, glasses). */
   recordGranted(): void {
+    const had = this.denials.length > 0 || this.until !== null;
     this.denials = [];
     this.until = null;
+    if (had) this.persist();
+  }
+
+  private persist(): void {
+    try {
+      this.store?.save({ until: this.until, denials: this.denials });
+    } catch (error) {
+      this.onStoreError(error);
+    }
   }
 
   isLockedOut(): boolean {

@@ -7,7 +7,7 @@ export async function modelCheck(settings: Settings): Promise<CheckResult> {
   try {
     const { initBackend } = await import('../model/backend.js');
     const { loadSiameseModel } = await import('../model/io.js');
-    const backend = await initBackend(settings.model.backend as Parameters<typeof initBackend>[0]);
+    const backend = await initBackend(settings.model.backend);
     const model = await loadSiameseModel(settings.model.dir);
     const { tower, inputSize, embeddingSize } = model.metadata;
     model.dispose();

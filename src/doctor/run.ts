@@ -4,10 +4,11 @@ import { brokerCheck } from './broker.js';
 import { cameraCommandCheck, cameraFramesCheck } from './camera.js';
 import { gpioAccessCheck, gpioPinsCheck } from './gpio.js';
 import { galleryCheck, modelCheck } from './model.js';
+import { daemonAuditCheck, stateDirCheck } from './state.js';
 import type { CheckResult } from './types.js';
 
-export type CheckGroup = 'camera' | 'gpio' | 'model' | 'gallery' | 'broker';
-export const CHECK_GROUPS: CheckGroup[] = ['camera', 'gpio', 'model', 'gallery', 'broker'];
+export type CheckGroup = 'camera' | 'gpio' | 'model' | 'gallery' | 'broker' | 'state';
+export const CHECK_GROUPS: CheckGroup[] = ['camera', 'gpio', 'model', 'gallery', 'broker', 'state'];
 
 export interface DoctorOptions {
   /** How long the camera runs before its fps is read. */
@@ -38,6 +39,10 @@ export async function runChecks(settings: Settings, options: DoctorOptions): Pro
   if (wanted.has('model')) record(await modelCheck(settings));
   if (wanted.has('gallery')) record(await galleryCheck(settings));
   if (wanted.has('broker')) record(await brokerCheck(settings.mqtt));
+  if (wanted.has('state')) {
+    record(stateDirCheck(settings));
+    record(daemonAuditCheck(settings));
+  }
   return results;
 }
 

@@ -1,5 +1,5 @@
 import type { FaceBox } from '../core/types.js';
-import { decodeImage, type RgbImage } from '../image/image.js';
+import { decodeImage, type DecodeLimits, type RgbImage } from '../image/image.js';
 import { cacheNamespace, type FacePipeline } from '../gallery/cache.js';
 import type { FacegateMetadata } from '../model/metadata.js';
 import { towerKind } from '../model/tower-registry.js';
@@ -65,13 +65,15 @@ export async function cropLargestFace(img: RgbImage, detector: FaceDetector, ali
 export function modelPipeline(
   model: { metadata: Pick<FacegateMetadata, 'inputSize' | 'crop'>; embed(faces: RgbImage[]): Promise<Float32Array[]> },
   detector: FaceDetector,
+  /** image.maxPixels: gallery photos over it are refused before decoding. */
+  limits: Partial<DecodeLimits> = {},
 ): FacePipeline & { cropFace(img: RgbImage): Promise<{ face: RgbImage; box: FaceBox } | null> } {
   const aligner = modelAligner(model.metadata);
   const cropFace = (img: RgbImage) => cropLargestFace(img, detector, aligner);
   return {
     cropFace,
     async faceCrop(bytes: Buffer, options?: { isCrop?: boolean }) {
-      const img = await decodeImage(bytes);
+      const img = await decodeImage(bytes, limits);
       // Images saved by `facegate collect` are face crops already: use them whole.
       if (options?.isCrop) return aligner.whole(img);
       return (await cropFace(img))?.face ?? null;

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { createFaceDetector } from './detect/faces.js';
 import type { VisionSettings } from './detect/detector.js';
-import { encodeJpeg, decodeImage, type RgbImage } from '../image/image.js';
+import { encodeJpeg, decodeImage, type DecodeLimits, type RgbImage } from '../image/image.js';
 import { initBackend, type BackendPreference } from '../model/backend.js';
 import { EmbeddingCache, type FacePipeline } from '../gallery/cache.js';
 import type { EnrolledPerson, GalleryStore } from '../gallery/store.js';
@@ -55,6 +55,8 @@ export class SiameseVerifier implements Verifier {
     readonly backend: string,
     readonly modelName: string,
     private readonly log?: Logger,
+    /** image.maxPixels: frames over it are refused before decoding (a decompression bomb stalls nothing). */
+    private readonly decodeLimits: Partial<DecodeLimits> = {},
   ) {}
 
   async reload(): Promise<GalleryInfo> {
@@ -79,7 +81,7 @@ export class SiameseVerifier implements Verifier {
     };
     const { detector, aligner, liveness, embedder, matcher } = this.stages;
     const clock = stageClock();
-    const frame = await decodeImage(image);
+    const frame = await decodeImage(image, this.decodeLimits);
     clock.lap('decode');
     checkAbort();
     const detected = (await detector.detect(frame))[0];
@@ -96,7 +98,7 @@ export class SiameseVerifier implements Verifier {
     let livenessOutcome: VerifyResult['liveness'];
     if (liveness.length > 0) {
       const wantsBurst = liveness.some((check) => check.burst !== undefined) && options.burst?.length;
-      const burst = wantsBurst ? await Promise.all(options.burst!.map((bytes) => decodeImage(bytes))) : undefined;
+      const burst = wantsBurst ? await Promise.all(options.burst!.map((bytes) => decodeImage(bytes, this.decodeLimits))) : undefined;
       livenessOutcome = await runLiveness(liveness, { face, box: detected.box, landmarks: detected.landmarks, frame, ...(burst ? { burst } : {}) }, options.signal);
       clock.lap('liveness');
       checkAbort();
@@ -166,16 +168,18 @@ export interface VerifierOverrides {
 
 /** The settings slice the verifier is composed from (structurally part of the config's Settings). */
 export interface VerifierSettings extends GalleryStoreSettings {
-  model: { dir: string; backend: string } & ThresholdSettings;
+  model: { dir: string; backend: BackendPreference } & ThresholdSettings;
   vision: VisionSettings;
   liveness: { checks: string };
   gallery: { dir: string; store: string };
   paths: { data: string; state: string };
+  /** Decode limit; the default (25 MP) when absent. */
+  image?: { maxPixels: number };
 }
 
 /** The composition of the face pipeline: backend, model, detector, aligner, liveness checks, matcher, gallery store. */
 export async function createVerifier(settings: VerifierSettings, log?: Logger, overrides: VerifierOverrides = {}): Promise<SiameseVerifier> {
-  const backend = await initBackend(settings.model.backend as BackendPreference, log);
+  const backend = await initBackend(settings.model.backend, log);
   const modelDir = overrides.modelDir ?? settings.model.dir;
   const model = await loadSiameseModel(modelDir);
   try {
@@ -185,10 +189,11 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
     const stages = modelStages(model, detector, thresholds, await createLivenessChecks(settings.liveness.checks));
     const namespace = embeddingNamespace({ model: modelFingerprint, detector: detector.name, settings: settings.vision, model_metadata: model.metadata });
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
-    const pipeline = modelPipeline(model, detector);
+    const limits = settings.image ? { maxPixels: settings.image.maxPixels } : {};
+    const pipeline = modelPipeline(model, detector, limits);
     const store = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
     const modelName = `${model.metadata.tower}@${modelFingerprint.slice(0, 12)}`;
-    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log);
+    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log, limits);
     await verifier.reload();
     if (overrides.warmUp) await verifier.warmUp(overrides.warmUp);
     return verifier;

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
+import { FacegateError } from '../core/errors.js';
 import { decodePgm, isPgm, PgmError } from './pgm.js';
 
 /** Decoded picture: 8-bit RGB, interleaved, row-major, no padding. The one image type of facegate. */
@@ -17,27 +18,64 @@ export interface Region {
   height: number;
 }
 
-export class ImageDecodeError extends Error {
+/** An image that cannot be used: code "data" (exit 65 when a command ends on it). */
+export class ImageDecodeError extends FacegateError {
   override name = 'ImageDecodeError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('data', message, options);
+  }
 }
 
+/**
+ * Decode limits. A 31 KB PNG can declare 16000x16000 px: decoded whole it took 923 MB and, handed to the
+ * detector, blocked the event loop ~8 s (a 3 s unlock stayed on for 9 s). So images over maxPixels are refused
+ * from their header, before any pixel is decoded (sharp's limitInputPixels). What passes is decoded at its own
+ * size (face boxes and landmarks are in original pixels); the detector shrinks big pictures with shrinkImage(),
+ * inside libvips, off the main thread, instead of a JS loop over every pixel.
+ */
+export interface DecodeLimits {
+  /** image.maxPixels: width x height above which an image is refused. */
+  maxPixels: number;
+  /** The longest side handed back; larger images are downscaled by libvips. Unlimited by default. */
+  maxSide: number;
+}
+
+/** 25 MP: a 12 MP phone photo or a 4K / Pi HQ camera frame passes, a decompression bomb does not. */
+export const DEFAULT_MAX_INPUT_PIXELS = 25_000_000;
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxPixels: DEFAULT_MAX_INPUT_PIXELS, maxSide: Number.POSITIVE_INFINITY };
+
 /** Decodes JPEG/PNG/WebP/GIF/TIFF (via sharp, EXIF orientation applied) and PGM P5/P2 (own parser) to RGB. */
-export async function decodeImage(buf: Buffer | Uint8Array): Promise<RgbImage> {
+export async function decodeImage(buf: Buffer | Uint8Array, limits: Partial<DecodeLimits> = {}): Promise<RgbImage> {
+  const { maxPixels, maxSide } = { ...DEFAULT_DECODE_LIMITS, ...limits };
   if (buf.length === 0) throw new ImageDecodeError('image is empty (0 bytes)');
   if (isPgm(buf)) {
+    let grey: ReturnType<typeof decodePgm>;
     try {
-      const grey = decodePgm(buf);
-      return { data: greyToRgb(grey.data), width: grey.width, height: grey.height };
+      grey = decodePgm(buf);
     } catch (err) {
       throw new ImageDecodeError(`cannot decode PGM: ${(err as PgmError).message}`);
     }
+    // A PGM carries every pixel in the file, so it cannot be a bomb; the limit still applies, for one rule.
+    if (grey.width * grey.height > maxPixels) throw tooLarge(grey.width, grey.height, maxPixels);
+    const rgb = { data: greyToRgb(grey.data), width: grey.width, height: grey.height };
+    return shrinkImage(rgb, maxSide);
   }
   const format = sniffFormat(buf);
   if (!format) throw new ImageDecodeError(`unsupported or corrupt image: unknown signature ${hexPrefix(buf)}`);
+  let header: Metadata;
+  try {
+    header = await sharp(buf, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageDecodeError(`cannot decode ${format.toUpperCase()} image: ${(err as Error).message}`);
+  }
+  if (header.width !== undefined && header.height !== undefined && header.width * header.height > maxPixels) {
+    throw tooLarge(header.width, header.height, maxPixels);
+  }
   try {
     // failOn 'warning' turns truncated JPEGs into errors instead of grey-filled pictures.
-    const { data, info } = await sharp(buf, { failOn: 'warning' })
+    const { data, info } = await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels })
       .rotate() // applies EXIF orientation
+      .resize(Number.isFinite(maxSide) ? { width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true } : null)
       .removeAlpha()
       .toColourspace('srgb')
       .raw()
@@ -47,6 +85,28 @@ export async function decodeImage(buf: Buffer | Uint8Array): Promise<RgbImage> {
   } catch (err) {
     throw new ImageDecodeError(`cannot decode ${format.toUpperCase()} image: ${(err as Error).message}`);
   }
+}
+
+function tooLarge(width: number, height: number, maxPixels: number): ImageDecodeError {
+  return new ImageDecodeError(
+    `image is ${width}x${height} px (${Math.round((width * height) / 1e6)} MP), over the ${Math.round(maxPixels / 1e6)} MP limit ` +
+      '(image.maxPixels): refused before decoding; resize it, or raise the setting',
+  );
+}
+
+/**
+ * An already decoded image, shrunk inside libvips (a worker thread of sharp's pool) so that its longest side is
+ * at most maxSide; smaller images come back as they are. For the detector: a 12 MP photo, averaged down in a
+ * JS loop, held the event loop (and with it the relay's off timer) for the whole loop.
+ */
+export async function shrinkImage(img: RgbImage, maxSide: number): Promise<RgbImage> {
+  assertImage(img);
+  if (Math.max(img.width, img.height) <= maxSide) return img;
+  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 }, limitInputPixels: false })
+    .resize({ width: maxSide, height: maxSide, fit: 'inside' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 /** Reads and decodes an image file; the error names the file. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { Settings } from '../config/index.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
-import { Failsafe } from './failsafe.js';
+import { Lifecycle } from './lifecycle.js';
 import { Watchdog, eventLoopProbe } from './watchdog.js';
 
 export type NotifyMode = 'auto' | 'always' | 'never';
@@ -128,7 +128,7 @@ export interface Supervised {
 }
 
 export interface Supervision {
-  failsafe: Failsafe;
+  lifecycle: Lifecycle;
   notifier: SystemdNotifier;
   watchdog: Watchdog | null;
   /** Tells systemd STOPPING=1 and stops the watchdog pings; call when shutdown begins. */
@@ -141,9 +141,10 @@ export interface Supervision {
  * are healthy and drops the relay as soon as they are not.
  */
 export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: Logger, daemon: Supervised,
-  env: NodeJS.ProcessEnv = process.env, readyWaitMs = READY_WAIT_MS): Promise<Supervision> {
-  const failsafe = new Failsafe({ relay: daemon.relay, log }).install();
-  const notifier = new SystemdNotifier({ mode: settings.systemd.notify as NotifyMode, log, env });
+  env: NodeJS.ProcessEnv = process.env, readyWaitMs = READY_WAIT_MS, owner?: Lifecycle): Promise<Supervision> {
+  // `facegate run` installs its lifecycle before anything else and passes it; tests get their own.
+  const lifecycle = owner ?? new Lifecycle({ relay: daemon.relay, log }).install();
+  const notifier = new SystemdNotifier({ mode: settings.systemd.notify, log, env });
   const intervalMs = notifier.watchdogIntervalMs();
   let watchdog: Watchdog | null = null;
   if (intervalMs !== null) {
@@ -153,7 +154,7 @@ export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: 
       // A loop stalled for a whole ping interval could not have kept the door's own timers either.
       probes: [eventLoopProbe(intervalMs), { name: 'daemon', check: () => (daemon.healthy() ? null : 'camera or verifier unhealthy') }],
       log,
-      onUnhealthy: () => failsafe.relayOff('watchdog: unhealthy'),
+      onUnhealthy: () => lifecycle.relayOff('watchdog: unhealthy'),
     });
     watchdog.start();
   }
@@ -164,7 +165,7 @@ export async function superviseDaemon(settings: Pick<Settings, 'systemd'>, log: 
   await notifier.notifyReady(healthy ? 'door ready' : 'door started, camera or model not healthy yet');
   if (notifier.enabled) log.info({ watchdogIntervalMs: intervalMs }, 'systemd told READY');
   return {
-    failsafe,
+    lifecycle,
     notifier,
     watchdog,
     async stopping() {

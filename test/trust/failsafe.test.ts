@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT_FATAL, EXIT_STOP_HUNG, Failsafe, GuardedRelay, type ProcessHooks } from '../../src/process/failsafe.js';
+import { EXIT_FATAL, EXIT_STOP_HUNG, Lifecycle, type ProcessHooks } from '../../src/process/lifecycle.js';
+import { GuardedRelay } from '../../src/process/relay-guard.js';
 import { RelayDeadman } from '../../src/process/watchdog.js';
 import { SimulatedOutput } from '../../src/gpio/simulated.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -43,7 +44,7 @@ test('install() de-energises the relay before anything else', () => {
   const relay = new SimulatedOutput('relay', log);
   relay.set(true);
   const proc = fakeProcess();
-  const failsafe = new Failsafe({ relay, log, proc }).install();
+  const failsafe = new Lifecycle({ relay, log, proc }).install();
   assert.equal(relay.isOn(), false);
   failsafe.uninstall();
   assert.equal(proc.listenerCount('SIGTERM'), 0);
@@ -54,7 +55,7 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     const { log, lines } = memoryLogger();
     const relay = new SimulatedOutput('relay', log);
     const proc = fakeProcess();
-    const failsafe = new Failsafe({ relay, log, proc }).install();
+    const failsafe = new Lifecycle({ relay, log, proc }).install();
     relay.set(true);
     proc.emit(event, new Error('adapter exploded'), event === 'uncaughtException' ? 'uncaughtException' : undefined);
     assert.equal(relay.isOn(), false);
@@ -68,7 +69,7 @@ test('a relay that throws on the way off is logged; the exit still happens', () 
   const { log, lines } = memoryLogger();
   const proc = fakeProcess();
   let calls = 0;
-  const failsafe = new Failsafe({ relay: { set: () => { calls++; throw new Error('EIO'); } }, log, proc }).install();
+  const failsafe = new Lifecycle({ relay: { set: () => { calls++; throw new Error('EIO'); } }, log, proc }).install();
   proc.emit('uncaughtException', new Error('boom'), 'uncaughtException');
   assert.ok(calls >= 2);
   assert.deepEqual(proc.exits, [EXIT_FATAL]);
@@ -80,7 +81,7 @@ test('SIGTERM: relay off at once; a graceful stop that hangs is ended by the har
   const { log, lines } = memoryLogger();
   const relay = new SimulatedOutput('relay', log);
   const proc = fakeProcess();
-  const failsafe = new Failsafe({ relay, log, proc, hardExitMs: 30 }).install();
+  const failsafe = new Lifecycle({ relay, log, proc, hardExitMs: 30 }).install();
   proc.on('SIGTERM', () => { /* the daemon's graceful stop, which never finishes */ });
   relay.set(true);
   proc.emit('SIGTERM');
@@ -98,13 +99,13 @@ test('SIGTERM with no graceful handler exits 0 like Node would; a second signal 
   const { log } = memoryLogger();
   const relay = new SimulatedOutput('relay', log);
   const alone = fakeProcess();
-  const first = new Failsafe({ relay, log, proc: alone }).install();
+  const first = new Lifecycle({ relay, log, proc: alone }).install();
   alone.emit('SIGINT');
   assert.deepEqual(alone.exits, [0]);
   first.uninstall();
 
   const proc = fakeProcess();
-  const second = new Failsafe({ relay, log, proc, hardExitMs: 60_000 }).install();
+  const second = new Lifecycle({ relay, log, proc, hardExitMs: 60_000 }).install();
   proc.on('SIGTERM', () => undefined);
   proc.emit('SIGTERM');
   relay.set(true);
@@ -216,7 +217,7 @@ test('process exit: the relay is written off when it is (or may be) on, and left
   let writes = 0;
   let on = true;
   const relay = { set: (next: boolean) => { writes++; on = next; }, isOn: () => on };
-  const failsafe = new Failsafe({ relay, log, proc }).install();
+  const failsafe = new Lifecycle({ relay, log, proc }).install();
   const afterInstall = writes;
   relay.set(true);
   proc.emit('exit', 0);
@@ -244,7 +245,7 @@ test('the onoff relay path is synchronous: set(false) reaches writeSync before i
   const relay = new OnoffOutput('relay', { bcm: 27, sysfs: 539, configKey: 'gpio.relay.pin', activeLow: true }, log,
     FakeGpio as unknown as ConstructorParameters<typeof OnoffOutput>[3]);
   const proc = fakeProcess();
-  const failsafe = new Failsafe({ relay, log, proc }).install();
+  const failsafe = new Lifecycle({ relay, log, proc }).install();
   relay.set(true);
   written.length = 0;
   proc.emit('uncaughtException', new Error('boom'), 'uncaughtException');
@@ -255,7 +256,7 @@ test('the onoff relay path is synchronous: set(false) reaches writeSync before i
 
 test('guardDoorRelay on real pins aims the deadman at the relay\'s sysfs value file (Pi 5 numbering)', async () => {
   const { fakeSysfs, PI5 } = await import('../fixtures/fake-sysfs/tree.js');
-  const { guardDoorRelay } = await import('../../src/process/failsafe.js');
+  const { guardDoorRelay } = await import('../../src/process/relay-guard.js');
   const { loadConfig } = await import('../../src/config/index.js');
   const root = fakeSysfs(PI5);
   // As onoff leaves an exported active-low relay: kernel active_low=1, value holds the logical level.

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { loadConfig, type Settings } from '../../src/config/index.js';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import { Door } from '../../src/daemon/door.js';
-import { GuardedRelay } from '../../src/process/failsafe.js';
+import { GuardedRelay } from '../../src/process/relay-guard.js';
 import { RelayDeadman } from '../../src/process/watchdog.js';
 import type { AttemptEvent, EventSink } from '../../src/core/events.js';
 import { simulatedGpio } from '../../src/gpio/factory.js';

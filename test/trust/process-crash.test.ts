@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { EXIT_FATAL } from '../../src/process/failsafe.js';
+import { EXIT_FATAL } from '../../src/process/lifecycle.js';
 import { repoRoot } from '../helpers/datasets.js';
 import { DaemonProcess, DEVICE, doorConfig, freePort, watchDoor } from './daemon-process.js';
 

@@ -110,7 +110,7 @@ test('superviseDaemon: READY once, WATCHDOG while healthy, relay off and no ping
     assert.equal(fake.calls().at(-1), '/run/fake/notify|STOPPING=1 STATUS=stopping');
   } finally {
     supervision.watchdog?.stop();
-    supervision.failsafe.uninstall();
+    supervision.lifecycle.uninstall();
     fake.remove();
   }
 });
@@ -126,11 +126,11 @@ test('READY waits until the daemon is healthy (first camera frames), and goes ou
     assert.deepEqual(fake.calls(), [], 'no READY while the camera has no frame yet');
     healthy = true;
     const ready = await pending;
-    ready.failsafe.uninstall();
+    ready.lifecycle.uninstall();
     assert.match(fake.calls()[0]!, /--ready .*--status=door ready$/);
 
     const degraded = await superviseDaemon({ systemd: { notify: 'auto' } }, log, { relay, healthy: () => false }, fake.env(), 200);
-    degraded.failsafe.uninstall();
+    degraded.lifecycle.uninstall();
     assert.match(fake.calls()[1]!, /--ready .*--status=door started, camera or model not healthy yet$/);
     assert.ok(lines.some((l) => String(l.msg).startsWith('not healthy yet')));
   } finally {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_CONFIG } from '../../src/config/index.js';
-import { HARD_EXIT_MS } from '../../src/process/failsafe.js';
+import { HARD_EXIT_MS } from '../../src/process/lifecycle.js';
 import { repoRoot } from '../helpers/datasets.js';
 
 const unitPath = join(repoRoot, 'systemd', 'facegate.service');
@@ -77,8 +77,11 @@ test('DeviceAllow covers the camera stack with syntax systemd accepts (no globs 
 test('systemd-analyze verify accepts the unit as the installer writes it', { skip: hasSystemdAnalyze() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'facegate-unit-'));
   try {
-    // install.sh points ExecStart at the node this machine has; do the same so verify can find it.
-    const installed = unitText.replace(/^ExecStart=\/usr\/bin\/node /m, `ExecStart=${process.execPath} `);
+    // install.sh points the launcher at the node this machine has, and puts it in /opt/facegate; do the same
+    // (the checkout's bin/ standing in for /opt/facegate/bin) so verify can find every command.
+    const installed = unitText
+      .replace(/^Environment=NODE_BINARY=\/usr\/bin\/node$/m, `Environment=NODE_BINARY=${process.execPath}`)
+      .replaceAll('/opt/facegate/bin/facegate', join(repoRoot, 'bin', 'facegate'));
     const file = join(dir, 'facegate.service');
     writeFileSync(file, installed);
     const result = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });

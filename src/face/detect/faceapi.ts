@@ -1,6 +1,6 @@
 import { tf } from '../../model/tf.js';
 import { loadFaceApi, type FaceApi } from '../../model/faceapi.js';
-import { cropResize, padImage, type RgbImage } from '../../image/image.js';
+import { padImage, shrinkImage, type RgbImage } from '../../image/image.js';
 import { toFaceBox, type DetectedFace, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
 
 /** face-api's detectors: "tiny" (TinyFaceDetector) and "ssd" (SSD MobileNet v1), with the 68-landmark net. */
@@ -39,12 +39,9 @@ class FaceApiDetector implements FaceDetector {
 
   async detect(img: RgbImage): Promise<DetectedFace[]> {
     // A 12 MP phone photo would be a 145 MB int32 tensor, though the nets look at 320 px: shrink big
-    // pictures first (box average) and scale the results back.
+    // pictures first (inside libvips, off the main thread, not a JS loop over every pixel) and scale back.
     const shrink = Math.max(img.width, img.height) > MAX_DETECTION_SIDE ? Math.max(img.width, img.height) / MAX_DETECTION_SIDE : 1;
-    const small =
-      shrink > 1
-        ? cropResize(img, { x: 0, y: 0, width: img.width, height: img.height }, { width: Math.round(img.width / shrink), height: Math.round(img.height / shrink) })
-        : img;
+    const small = await shrinkImage(img, MAX_DETECTION_SIDE);
     const sx = img.width / small.width;
     const sy = img.height / small.height;
     // Tight crops (the face fills the picture) are often missed; a black border gives the detector context.
