@@ -1,5 +1,5 @@
 import { createCamera } from '../camera/factory.js';
-import { initBackend, type BackendPreference } from '../model/backend.js';
+import { initBackend } from '../model/backend.js';
 import { createFaceDetector } from '../face/detect/faces.js';
 import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
 import { PreviewServer } from '../collect/preview.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { initBackend, type BackendPreference } from '../model/backend.js';
+import { initBackend } from '../model/backend.js';
 import { listIdentities, makePairs, parseLfwPairs, type Identity, type Pair } from '../gallery/datasets.js';
 import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, type GalleryTestResult } from '../evaluation/evaluate.js';
 import { fingerprint, loadSiameseModel } from '../model/io.js';

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { initBackend, type BackendPreference } from '../model/backend.js';
+import { initBackend } from '../model/backend.js';
 import { DEFAULT_TOWER, isTowerId, TOWER_IDS, TOWERS, towerKind } from '../model/tower-registry.js';
 import type { BatchReport, EpochReport } from '../training/train.js';
 import { trainSiamese, type TrainProgress, type TrainRequest } from '../training/train-run.js';
