@@ -7,6 +7,7 @@ import type { Logger } from '../log.js';
 import type { Verifier } from '../core/types.js';
 import { errorEvent, eventFromResult, iso } from './attempt-event.js';
 import { Lockout, type LockoutStore } from './lockout.js';
+import { errorText } from '../core/errors.js';
 
 /**
  * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
@@ -92,7 +93,7 @@ export class Door {
     return was;
   }
 
-  /** Reads the persisted lockout again (after `facegate lockout clear` wrote it from outside). */
+  /** Reads the persisted lockout again (`facegate lockout clear` wrote it from outside). */
   reloadLockout(): void {
     this.lockout.reload();
     this.publishStatus(true);
@@ -210,7 +211,7 @@ export class Door {
       snapshot = result.faceJpeg;
     } catch (error) {
       this.relayOff('attempt error');
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorText(error);
       event = errorEvent({ id, startedAt, trigger, commandId, captureMs, endedAt: clock.now() }, reason);
     } finally {
       this.current = null;
@@ -352,8 +353,4 @@ export class Door {
   private ledList(): Output[] {
     return [this.o.leds.green, this.o.leds.red, this.o.leds.busy].filter((led): led is Output => led !== null);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
