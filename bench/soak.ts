@@ -93,6 +93,9 @@ class StillCamera implements Camera {
   async grab(): Promise<Frame> {
     return { data: this.frames[this.n++ % this.frames.length]!, capturedAt: Date.now(), source: 'soak' };
   }
+  async burst(request: { count: number }): Promise<Frame[]> {
+    return Promise.all(Array.from({ length: request.count }, () => this.grab()));
+  }
   status(): CameraStatus {
     return { driver: 'soak', healthy: true, fps: 10, lastFrameAgeMs: 0, restarts: 0 };
   }
@@ -106,8 +109,11 @@ class AlternatingVerifier implements Verifier {
     const granted = this.n++ % 2 === 0;
     return {
       decision: granted ? 'granted' : 'denied', identity: 'alice', fraction: granted ? 1 : 0, meanScore: 0.5, perIdentity: [],
-      thresholds: { detection: 0.5, verification: 0.5 }, face: null, timings: { decode: 0, detect: 0, embed: 0, compare: 0, total: 0 }, backend: 'fake',
+      thresholds: { detection: 0.5, verification: 0.5 }, face: null, timings: { decode: 0, detect: 0, embed: 0, compare: 0, total: 0 }, backend: 'fake', liveness: 'not_checked',
     };
+  }
+  liveness() {
+    return { mode: 'off', burstFrames: 1, burstDurationMs: 0 };
   }
   async reload(): Promise<GalleryInfo> {
     return { identities: 1, images: 1, model: 'fake' };

@@ -22,12 +22,23 @@ export interface CameraStatus {
 }
 
 /**
- * A warm camera: start() begins capturing, grab() returns the newest frame quickly.
- * grab() rejects with a clear Error when no frame fresh enough exists by the deadline.
+ * A short run of consecutive frames for the liveness checks: up to `count` frames, and no longer than
+ * `durationMs` after the first (whichever comes first). The first frame is the newest at the call (the press).
+ */
+export interface BurstRequest {
+  count: number;
+  durationMs: number;
+}
+
+/**
+ * A warm camera: start() begins capturing, grab() returns the newest frame quickly, burst() that frame and
+ * the next ones as they arrive. Both reject with a clear Error when no frame fresh enough exists by the
+ * deadline; a burst cut short by a stalled stream resolves with the frames it has (at least one).
  */
 export interface Camera {
   start(): Promise<void>;
   grab(signal?: AbortSignal): Promise<Frame>;
+  burst(request: BurstRequest, signal?: AbortSignal): Promise<Frame[]>;
   status(): CameraStatus;
   stop(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { constants, watch, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Camera, CameraStatus, Frame } from './camera.js';
+import type { BurstRequest, Camera, CameraStatus, Frame } from './camera.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../log.js';
 
@@ -66,6 +66,35 @@ export class FolderCamera implements Camera {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`no frame: ${this.newest?.path ?? this.folder} keeps changing while being read`);
+  }
+
+  /**
+   * A folder cannot stream: a burst is the newest `count` images in it, in name order (copy a burst's frames
+   * 000.jpg, 001.jpg, ... into the folder to stand in for a stream; verify --burst DIR does the same). With the
+   * usual single photo the burst is one frame, which cannot show liveness: the daemon says so at start.
+   */
+  async burst(request: BurstRequest, signal?: AbortSignal): Promise<Frame[]> {
+    signal?.throwIfAborted();
+    if (!this.started) throw new Error('the folder camera is not started');
+    const images: NewestImage[] = [];
+    for (const name of await readdir(this.folder)) {
+      if (!IMAGE_FILE.test(name)) continue;
+      const path = join(this.folder, name);
+      // Like rescan(): lstat, so a symlink is never an image of this folder.
+      const info = await lstat(path).catch(() => null);
+      if (info?.isFile() && info.size > 0) images.push({ path, mtimeMs: info.mtimeMs, size: info.size });
+    }
+    if (images.length === 0) throw new Error(`no frame: ${this.folder} holds no image (.jpg, .png, .webp, .pgm); copy a photo of a face into it`);
+    const newest = images.sort((a, b) => b.mtimeMs - a.mtimeMs || (b.path < a.path ? -1 : 1)).slice(0, Math.max(1, request.count));
+    newest.sort((a, b) => (a.path < b.path ? -1 : 1));
+    const frames: Frame[] = [];
+    for (const image of newest) {
+      // A frame replaced by a symlink or a FIFO between the scan and the read is left out.
+      const read = await readRegularFile(image.path, signal);
+      if (read) frames.push({ data: read.data, capturedAt: image.mtimeMs, source: image.path });
+    }
+    if (frames.length === 0) throw new Error(`no frame: the images in ${this.folder} went away while being read`);
+    return frames;
   }
 
   status(): CameraStatus {

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
-import type { Camera, CameraStatus, Frame } from './camera.js';
-import { FrameStore, JpegFrameSplitter } from './mjpeg.js';
+import type { BurstRequest, Camera, CameraStatus, Frame } from './camera.js';
+import { FrameStore } from './frame-store.js';
+import { JpegFrameSplitter } from './mjpeg.js';
 
 /**
  * An IP camera over HTTP: "snapshot" fetches one JPEG per grab(); "mjpeg" keeps a multipart stream open, cuts
@@ -105,6 +106,21 @@ export class HttpCamera implements Camera {
     this.frames.put(data, this.printableUrl());
     this.lastError = undefined;
     return { data, capturedAt: Date.now(), source: this.printableUrl() };
+  }
+
+  /**
+   * MJPEG: frames straight from the stream. Snapshot mode: one request after another until count or
+   * durationMs (each request takes the camera's own time, so fewer frames may fit).
+   */
+  async burst(request: BurstRequest, signal?: AbortSignal): Promise<Frame[]> {
+    if (!this.running) throw new Error('http camera is not started');
+    if (this.camera.httpMode === 'mjpeg') {
+      return this.frames.burst(request, signal, (waited) => new Error(`no frame from ${this.printableUrl()} for ${waited} ms${this.lastError ? `: ${this.lastError}` : ''}`));
+    }
+    const frames = [await this.grab(signal)];
+    const deadline = frames[0]!.capturedAt + request.durationMs;
+    while (frames.length < request.count && Date.now() < deadline) frames.push(await this.grab(signal));
+    return frames;
   }
 
   status(): CameraStatus {

@@ -32,11 +32,18 @@ convict.addFormat({
   coerce: (v: unknown) => (v === '' ? null : v),
 });
 convict.addFormat({
-  name: 'liveness-checks',
+  name: 'liveness-mode',
   validate(value: unknown) {
-    const unknown = String(value).split(',').map((k) => k.trim()).filter((k) => !(LIVENESS_KEYS as string[]).includes(k));
-    if (typeof value !== 'string' || unknown.length) throw new Error(`must be a comma-separated list of ${LIVENESS_KEYS.join(', ')}; unknown: ${unknown.join(', ')}`);
+    const modes = ['auto', ...LIVENESS_KEYS] as string[];
+    if (typeof value !== 'string' || !modes.includes(value)) throw new Error(`must be one of ${modes.join(', ')} (the registered liveness checks, or auto)`);
   },
+});
+convict.addFormat({
+  name: 'positive-number',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new Error('must be a number greater than 0');
+  },
+  coerce: (v: unknown) => Number(v),
 });
 convict.addFormat({
   name: 'topic-segment',

@@ -4,9 +4,9 @@ import { hostname } from 'node:os';
 import './formats.js';
 import { EXIT_CODES } from '../core/errors.js';
 import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
-import { LIVENESS_CHECKS, LIVENESS_KEYS } from '../face/liveness/stage.js';
 import { folderGalleryDir } from '../gallery/folder-store.js';
 import { GALLERY_STORE_KEYS, GALLERY_STORES } from '../gallery/stores.js';
+import { livenessSchema } from './liveness.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
 export const EXIT_CONFIG = EXIT_CODES.config;
@@ -127,14 +127,7 @@ export const schema = {
       env: 'FACEGATE_IMAGE_MAX_PIXELS',
     },
   },
-  liveness: {
-    checks: {
-      doc: `Liveness checks run on each found face before it is matched, comma-separated, in order; a failure denies. Known: ${LIVENESS_KEYS.map((k) => `"${k}" (${LIVENESS_CHECKS[k].doc})`).join(', ')}.`,
-      format: 'liveness-checks',
-      default: 'off',
-      env: 'FACEGATE_LIVENESS_CHECKS',
-    },
-  },
+  liveness: livenessSchema,
   gallery: {
     store: {
       doc: `Where enrolled people come from: ${GALLERY_STORE_KEYS.map((k) => `"${k}" (${GALLERY_STORES[k].doc})`).join(', ')}.`,

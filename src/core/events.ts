@@ -1,4 +1,4 @@
-import type { ClosestMatch, Decision, FaceBox, IdentityScore, LivenessOutcome, StageTimings, Thresholds } from './types.js';
+import type { ClosestMatch, Decision, FaceBox, IdentityScore, LivenessReport, StageTimings, Thresholds } from './types.js';
 
 /** What started an attempt. */
 export type Trigger = 'button' | 'signal' | 'keyboard' | 'mqtt';
@@ -14,15 +14,16 @@ export interface AttemptEvent {
   identity: string | null;
   /** Diagnostic: the nearest enrolled person and their scores, also when denied; null/absent without one. */
   closest?: ClosestMatch | null;
-  liveness?: LivenessOutcome;
   fraction: number;
   meanScore: number;
   thresholds: Thresholds | null;
   timings: Partial<StageTimings> & { capture?: number; total: number };
   face: FaceBox | null;
   perIdentity?: IdentityScore[];
-  /** For no_face, error and denied-with-a-reason. */
+  /** For no_face, spoof, error and denied-with-a-reason. */
   reason?: string;
+  /** The liveness stage's outcome; absent on error events that never reached it. */
+  liveness?: LivenessReport;
   /** Id of the MQTT command that asked for it, when one did. */
   commandId?: string;
 }
@@ -45,6 +46,8 @@ export interface StatusEvent {
   audit?: 'ok' | 'failing' | 'off';
   /** What runs degraded and why, in words (e.g. a read-only state dir); empty when all is well. */
   degraded?: string[];
+  /** The liveness mode in force; `warning` says loudly when it is off or cannot work (the folder camera). */
+  liveness: { mode: string; warning?: string };
 }
 
 /** Where events go: MQTT, the audit log, the pino log. Sinks never throw into the door. */

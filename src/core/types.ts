@@ -1,6 +1,11 @@
 /** Plain data that leaves the model world: no tensors past this line. */
 
-export type Decision = 'granted' | 'denied' | 'no_face' | 'error';
+/**
+ * How an attempt ended. `spoof`: a liveness check found a presentation attack (a photo, a screen); it counts
+ * towards the lockout like `denied`, and the face never reached the matcher.
+ */
+export const DECISIONS = ['granted', 'denied', 'no_face', 'spoof', 'error'] as const;
+export type Decision = (typeof DECISIONS)[number];
 
 export interface FaceBox {
   x: number;
@@ -25,7 +30,7 @@ export interface StageTimings {
   detect: number;
   /** Align/crop: the detected face cut out for the tower. Optional only so that verifier fakes may omit it. */
   align?: number;
-  /** Liveness checks (0 when none is configured). Optional like align. */
+  /** The liveness checks (burst frames decoded, tracked and judged); absent or 0 when none ran. Optional like align. */
   liveness?: number;
   embed: number;
   compare: number;
@@ -46,12 +51,19 @@ export interface ClosestMatch {
   meanScore: number;
 }
 
-/** What the liveness checks said about the probe (face/liveness/stage.ts). */
+/** What the liveness checks said about the probe (face/liveness/stage.ts), under the mode in force. */
 export interface LivenessOutcome {
+  mode: string;
   passed: boolean;
   scores: Record<string, number>;
   reason?: string;
 }
+
+/**
+ * The liveness stage's answer for an attempt: "not_checked" when no check ran (liveness off, or a single image
+ * with mode auto), else the outcome. A failed outcome makes the decision `spoof`.
+ */
+export type LivenessReport = 'not_checked' | LivenessOutcome;
 
 export interface VerifyResult {
   decision: Exclude<Decision, 'error'>;
@@ -59,8 +71,8 @@ export interface VerifyResult {
   identity: string | null;
   /** The nearest enrolled person and their scores, also when denied (tuning, audit); null without a gallery or face. Always set by the real verifier; optional for fakes. */
   closest?: ClosestMatch | null;
-  /** Present when a face was found and the liveness stage ran. */
-  liveness?: LivenessOutcome;
+  /** "not_checked" or what the checks said; absent only without a face (and in fakes). */
+  liveness?: LivenessReport;
   fraction: number;
   meanScore: number;
   perIdentity: IdentityScore[];
@@ -87,9 +99,21 @@ export interface VerifyOptions {
   burst?: Buffer[];
 }
 
+export interface LivenessStatus {
+  mode: string;
+  /** Frames the door should capture per attempt (1 = a single grab). */
+  burstFrames: number;
+  burstDurationMs: number;
+  /** Why liveness is off or weak, when it is: shown at start and in the state. */
+  warning?: string;
+}
+
 /** What the door needs from the model world. */
 export interface Verifier {
+  /** `burst`: further encoded frames after `image` (the camera's burst) for the liveness checks. */
   verify(image: Buffer, options?: VerifyOptions): Promise<VerifyResult>;
+  /** The liveness mode in force and, when it is off, why (for the status and the start-up warning). */
+  liveness(): LivenessStatus;
   /** Re-reads the gallery (after enrol or remove), keeping cached embeddings. */
   reload(): Promise<GalleryInfo>;
   info(): GalleryInfo & { backend: string; healthy: boolean };

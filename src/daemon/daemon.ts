@@ -221,6 +221,9 @@ function commandHandlers(door: Door, reload: (origin: string) => Promise<ReloadR
 
 /** Tells a first-time user what to do next, instead of leaving them to wonder why every attempt fails. */
 function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera, log: Logger): void {
+  const liveness = verifier.liveness();
+  if (liveness.warning) log.warn({ liveness: liveness.mode, camera: settings.camera.driver }, `!!! ${liveness.warning} !!!`);
+  else log.info({ liveness: liveness.mode, burstFrames: liveness.burstFrames, burstMaxMs: liveness.burstDurationMs }, 'liveness checks on: each attempt takes a burst of frames');
   const info = verifier.info();
   if (info.identities === 0) {
     log.warn({ gallery: galleryDir(settings) },

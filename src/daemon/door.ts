@@ -13,7 +13,11 @@ import { errorText } from '../core/errors.js';
  * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
  * verifier, outputs, event sink, clock), so tests drive it with fakes and a manual clock.
  *
- *   idle -> capturing -> verifying -> granted | denied | no_face | error -> cooldown -> idle
+ *   idle -> capturing -> verifying -> granted | denied | no_face | spoof | error -> cooldown -> idle
+ *
+ * With liveness on, "capturing" takes a burst (the press frame and the next few) and the verifier's liveness
+ * stage judges it; a presentation attack ends as `spoof`, which counts towards the lockout like `denied` and
+ * blinks the red LED slowly (denied: steady red; error: fast blink).
  *
  * One attempt at a time; presses during an attempt, a cooldown or a lockout are counted and refused.
  * Fail-secure: the relay is off at start, at stop and on every error path, and every pulse has its
@@ -154,6 +158,7 @@ export class Door {
       attemptsToday: this.today.date === iso(this.o.clock.now()).slice(0, 10) ? this.today.attempts : 0,
       lockedOutUntil: until === null ? null : iso(until),
       ...this.o.health?.(),
+      liveness: livenessState(this.o.verifier),
     };
   }
 
@@ -197,14 +202,19 @@ export class Door {
     let snapshot: Buffer | undefined;
     let captureMs: number | undefined;
     try {
-      const frame = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
-        this.o.camera.grab(signal),
+      const liveness = this.o.verifier.liveness();
+      const frames = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
+        liveness.burstFrames > 1
+          ? this.o.camera.burst({ count: liveness.burstFrames, durationMs: liveness.burstDurationMs }, signal)
+          : this.o.camera.grab(signal).then((frame) => [frame]),
       );
+      const [frame, ...burst] = frames;
+      if (!frame) throw new Error('the camera returned an empty burst');
       captureMs = clock.now() - startedAt;
-      log.debug({ source: frame.source, bytes: frame.data.length, captureMs }, 'frame captured');
+      log.debug({ source: frame.source, bytes: frame.data.length, frames: frames.length, captureMs }, 'frame captured');
       this.setPhase('verifying');
       const result = await this.stage('verify', settings.door.verifyTimeoutMs, controller.signal, (signal) =>
-        this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true }),
+        this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true, burst: burst.map((f) => f.data) }),
       );
       if (controller.signal.aborted) throw controller.signal.reason;
       event = eventFromResult({ id, startedAt, trigger, commandId, captureMs, endedAt: clock.now() }, result);
@@ -246,9 +256,10 @@ export class Door {
       this.showResult(this.o.leds.green, 'on');
     } else {
       this.relayOff(`attempt ${event.decision}`);
-      this.showResult(this.o.leds.red, event.decision === 'error' ? 'blink-fast' : 'on');
-      if (event.decision === 'denied' && this.lockout.recordDenied()) {
-        log.warn({ lockoutMs: settings.security.lockoutMs }, 'too many denied attempts: locked out');
+      this.showResult(this.o.leds.red, RED_PATTERN[event.decision]);
+      // A spoof is someone trying to get in with a picture: it counts like a denied face.
+      if ((event.decision === 'denied' || event.decision === 'spoof') && this.lockout.recordDenied()) {
+        log.warn({ lockoutMs: settings.security.lockoutMs }, 'too many denied or spoofed attempts: locked out');
         this.lockoutTimer = clock.setTimeout(() => this.publishStatus(false), settings.security.lockoutMs);
       }
     }
@@ -353,4 +364,17 @@ export class Door {
   private ledList(): Output[] {
     return [this.o.leds.green, this.o.leds.red, this.o.leds.busy].filter((led): led is Output => led !== null);
   }
+}
+
+/** What the red LED shows for each refusal: steady for a face that did not match, blinking for the rest. */
+const RED_PATTERN: Record<Exclude<AttemptEvent['decision'], 'granted'>, LedPattern> = {
+  denied: 'on',
+  no_face: 'on',
+  spoof: 'blink-slow',
+  error: 'blink-fast',
+};
+
+function livenessState(verifier: Verifier): StatusEvent['liveness'] {
+  const { mode, warning } = verifier.liveness();
+  return warning ? { mode, warning } : { mode };
 }

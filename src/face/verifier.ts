@@ -9,9 +9,11 @@ import { EmbeddingCache, type FacePipeline } from '../gallery/cache.js';
 import type { EnrolledPerson, GalleryStore } from '../gallery/store.js';
 import { galleryStoreEntry, type GalleryStoreSettings } from '../gallery/stores.js';
 import { fingerprint, loadSiameseModel } from '../model/io.js';
-import type { GalleryInfo, StageTimings, Thresholds, Verifier, VerifyOptions, VerifyResult } from '../core/types.js';
+import type { GalleryInfo, LivenessReport, LivenessStatus, StageTimings, Thresholds, Verifier, VerifyOptions, VerifyResult } from '../core/types.js';
 import { decide, resolveThresholds, type ThresholdSettings } from './match.js';
 import { createLivenessChecks, runLiveness } from './liveness/stage.js';
+import { resolveLiveness } from './liveness/mode.js';
+import type { LivenessSettings } from './liveness/settings.js';
 import { embeddingNamespace, modelPipeline, modelStages, towerKey, type FaceStages } from './pipeline.js';
 
 /**
@@ -57,7 +59,20 @@ export class SiameseVerifier implements Verifier {
     private readonly log?: Logger,
     /** image.maxPixels: frames over it are refused before decoding (a decompression bomb stalls nothing). */
     private readonly decodeLimits: Partial<DecodeLimits> = {},
+    private readonly livenessStatus: LivenessStatus = { mode: 'off', burstFrames: 1, burstDurationMs: 0 },
   ) {}
+
+  liveness(): LivenessStatus {
+    return this.livenessStatus;
+  }
+
+  /** Decodes the burst for the checks; a corrupt (or oversized) frame is left out and logged, never fatal. */
+  private async decodeBurst(burst: Buffer[]): Promise<RgbImage[]> {
+    const decoded = await Promise.allSettled(burst.map((bytes) => decodeImage(bytes, this.decodeLimits)));
+    const frames = decoded.flatMap((d) => (d.status === 'fulfilled' ? [d.value] : []));
+    if (frames.length < burst.length) this.log?.warn({ corrupt: burst.length - frames.length, of: burst.length }, 'corrupt burst frames left out of the liveness check');
+    return frames;
+  }
 
   async reload(): Promise<GalleryInfo> {
     const loaded = await this.store.load();
@@ -89,28 +104,30 @@ export class SiameseVerifier implements Verifier {
     checkAbort();
     const base = { thresholds: this.thresholds, backend: this.backend };
     if (!detected) {
-      return { ...base, decision: 'no_face', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: null, reason: 'no face found', timings: clock.timings() };
+      return { ...base, decision: 'no_face', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: null, reason: 'no face found', liveness: 'not_checked', timings: clock.timings() };
     }
     const face = aligner.align(frame, detected);
     clock.lap('align');
     // The snapshot is a side output: encoded after the stages are timed so it never shows up as a stage.
     const snapshot = async () => (options.wantFaceJpeg ? { faceJpeg: await encodeJpeg(face) } : {});
-    let livenessOutcome: VerifyResult['liveness'];
+    // The matcher never sees a face that failed (or skipped, when required) the liveness check.
+    let livenessOutcome: LivenessReport = 'not_checked';
     if (liveness.length > 0) {
       const wantsBurst = liveness.some((check) => check.burst !== undefined) && options.burst?.length;
-      const burst = wantsBurst ? await Promise.all(options.burst!.map((bytes) => decodeImage(bytes, this.decodeLimits))) : undefined;
-      livenessOutcome = await runLiveness(liveness, { face, box: detected.box, landmarks: detected.landmarks, frame, ...(burst ? { burst } : {}) }, options.signal);
+      const burst = wantsBurst ? await this.decodeBurst(options.burst!) : undefined;
+      const result = await runLiveness(liveness, { face, box: detected.box, landmarks: detected.landmarks, frame, ...(burst?.length ? { burst } : {}) }, options.signal);
+      livenessOutcome = { mode: this.livenessStatus.mode, ...result };
       clock.lap('liveness');
       checkAbort();
-      if (!livenessOutcome.passed) {
+      if (!result.passed) {
         const timings = clock.timings();
         return {
-          ...base, decision: 'denied', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: detected.box,
-          reason: livenessOutcome.reason ?? 'liveness check failed', liveness: livenessOutcome, ...(await snapshot()), timings,
+          ...base, decision: 'spoof', identity: null, closest: null, fraction: 0, meanScore: 0, perIdentity: [], face: detected.box,
+          reason: `liveness (${this.livenessStatus.mode}): ${result.reason ?? 'check failed'}`, liveness: livenessOutcome, ...(await snapshot()), timings,
         };
       }
     }
-    const withLiveness = livenessOutcome ? { liveness: livenessOutcome } : {};
+    const withLiveness = { liveness: livenessOutcome };
     if (this.images === 0) {
       const timings = clock.timings();
       return { ...base, ...decide([], this.thresholds), perIdentity: [], face: detected.box, ...withLiveness, ...(await snapshot()), timings };
@@ -164,13 +181,16 @@ export interface VerifierOverrides {
    * commands do not: warm-up plus one verification took longer than a cold verification (4.2 s vs 2.7 s in all).
    */
   warmUp?: { width: number; height: number };
+  /** The liveness mode to use instead of resolving settings.liveness against the camera (verify: one image or a --burst). */
+  liveness?: LivenessStatus;
 }
 
 /** The settings slice the verifier is composed from (structurally part of the config's Settings). */
 export interface VerifierSettings extends GalleryStoreSettings {
   model: { dir: string; backend: BackendPreference } & ThresholdSettings;
   vision: VisionSettings;
-  liveness: { checks: string };
+  liveness: LivenessSettings;
+  camera: { driver: string };
   gallery: { dir: string; store: string };
   paths: { data: string; state: string };
   /** Decode limit; the default (25 MP) when absent. */
@@ -186,14 +206,15 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
     const modelFingerprint = await fingerprint(modelDir);
     const detector = await createFaceDetector(settings.vision, log ? { log } : {});
     const thresholds = resolveThresholds(settings.model, model);
-    const stages = modelStages(model, detector, thresholds, await createLivenessChecks(settings.liveness.checks));
+    const livenessStatus = overrides.liveness ?? resolveLiveness(settings);
+    const stages = modelStages(model, detector, thresholds, await createLivenessChecks(livenessStatus.mode, { settings: settings.liveness, detector }));
     const namespace = embeddingNamespace({ model: modelFingerprint, detector: detector.name, settings: settings.vision, model_metadata: model.metadata });
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
     const limits = settings.image ? { maxPixels: settings.image.maxPixels } : {};
     const pipeline = modelPipeline(model, detector, limits);
     const store = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
     const modelName = `${model.metadata.tower}@${modelFingerprint.slice(0, 12)}`;
-    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log, limits);
+    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log, limits, livenessStatus);
     await verifier.reload();
     if (overrides.warmUp) await verifier.warmUp(overrides.warmUp);
     return verifier;

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/index.js';
+import { DECISIONS } from '../core/types.js';
 import type { Topics } from './topics.js';
 
 /**
@@ -46,7 +47,7 @@ export function discoveryMessages(settings: Pick<Settings, 'deviceId' | 'mqtt'>,
     entity('event', 'attempt', true, {
       name: 'Attempt',
       state_topic: topics.attempt,
-      event_types: ['granted', 'denied', 'no_face', 'error'],
+      event_types: [...DECISIONS],
       // HA's event entity wants {"event_type": ...}; the attempt's other fields become event attributes.
       value_template:
         "{{ {'event_type': value_json.decision, 'attempt_id': value_json.id, 'identity': value_json.identity, 'mean_score': value_json.meanScore, 'trigger': value_json.trigger} | tojson }}",

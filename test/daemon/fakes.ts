@@ -4,7 +4,7 @@ import type { Clock } from '../../src/core/clock.js';
 import type { AttemptEvent, EventSink, StatusEvent } from '../../src/core/events.js';
 import type { LedPattern, Output } from '../../src/gpio/gpio.js';
 import { createLogger, type Logger } from '../../src/log.js';
-import type { GalleryInfo, Verifier, VerifyResult } from '../../src/core/types.js';
+import type { GalleryInfo, LivenessStatus, Verifier, VerifyResult } from '../../src/core/types.js';
 
 /** Lets promise chains and immediates run. */
 export const flush = async (rounds = 3): Promise<void> => {
@@ -63,6 +63,14 @@ export class FakeCamera implements Camera {
   status(): CameraStatus {
     return { driver: 'fake', healthy: true, fps: 0, lastFrameAgeMs: null, restarts: 0 };
   }
+  /** A burst of `burstFrames` grabs (the door asks for one when the verifier's liveness wants frames). */
+  async burst(request: { count: number }, signal?: AbortSignal): Promise<Frame[]> {
+    this.bursts += 1;
+    const frames: Frame[] = [];
+    for (let i = 0; i < request.count; i++) frames.push(await this.grab(signal));
+    return frames;
+  }
+  bursts = 0;
   async stop(): Promise<void> {}
 }
 
@@ -70,7 +78,7 @@ export function result(decision: VerifyResult['decision'], identity: string | nu
   return {
     decision, identity, fraction: decision === 'granted' ? 0.9 : 0.1, meanScore: 0.5, perIdentity: [],
     thresholds: { detection: 0.5, verification: 0.5 }, face: null, reason,
-    timings: { decode: 1, detect: 2, embed: 3, compare: 4, total: 10 }, backend: 'fake',
+    timings: { decode: 1, detect: 2, embed: 3, compare: 4, total: 10 }, backend: 'fake', liveness: 'not_checked',
   };
 }
 
@@ -78,10 +86,17 @@ export class FakeVerifier implements Verifier {
   calls = 0;
   lastSignal: AbortSignal | undefined;
   verifyImpl: (signal?: AbortSignal) => Promise<VerifyResult> = async () => result('granted', 'alice');
-  async verify(_image: Buffer, options?: { signal?: AbortSignal }): Promise<VerifyResult> {
+  /** What liveness() reports; a burst of more than one frame makes the door call camera.burst(). */
+  livenessStatus: LivenessStatus = { mode: 'off', burstFrames: 1, burstDurationMs: 0 };
+  lastBurst: Buffer[] = [];
+  async verify(_image: Buffer, options?: { signal?: AbortSignal; burst?: Buffer[] }): Promise<VerifyResult> {
     this.calls += 1;
     this.lastSignal = options?.signal;
+    this.lastBurst = options?.burst ?? [];
     return this.verifyImpl(options?.signal);
+  }
+  liveness(): LivenessStatus {
+    return this.livenessStatus;
   }
   async reload(): Promise<GalleryInfo> {
     return { identities: 1, images: 3, model: 'fake' };

@@ -162,6 +162,7 @@ export function makeStatus(overrides: Partial<StatusEvent> = {}): StatusEvent {
     lastAttempt: null,
     attemptsToday: 0,
     lockedOutUntil: null,
+    liveness: { mode: 'off', warning: 'liveness is OFF: the folder camera gives one still image' },
     ...overrides,
   };
 }

@@ -7,7 +7,7 @@ export function verdict(decision: VerifyResult['decision'], identity: string | n
   return {
     decision, identity, fraction: decision === 'granted' ? 0.9 : 0.1, meanScore: 0.5, perIdentity: [],
     thresholds: { detection: 0.5, verification: 0.5 }, face: null,
-    timings: { decode: 1, detect: 1, embed: 1, compare: 1, total: 4 }, backend: 'fake',
+    timings: { decode: 1, detect: 1, embed: 1, compare: 1, total: 4 }, backend: 'fake', liveness: 'not_checked',
   };
 }
 
@@ -31,6 +31,9 @@ export class CountingVerifier implements Verifier {
     } finally {
       this.inFlight--;
     }
+  }
+  liveness() {
+    return { mode: 'off', burstFrames: 1, burstDurationMs: 0 };
   }
   async reload(): Promise<GalleryInfo> {
     return { identities: 1, images: 1, model: 'fake' };
@@ -56,6 +59,9 @@ export class InstantCamera implements Camera {
     await Promise.resolve();
     this.inFlight--;
     return { data: TINY_JPEG, capturedAt: Date.now(), source: 'instant' };
+  }
+  async burst(): Promise<Frame[]> {
+    return [await this.grab()];
   }
   status(): CameraStatus {
     return { driver: 'instant', healthy: true, fps: 10, lastFrameAgeMs: 0, restarts: 0 };

@@ -1,11 +1,14 @@
 import type { FaceBox } from '../../core/types.js';
 import type { RgbImage } from '../../image/image.js';
 import type { Point } from '../align/align.js';
+import type { FaceDetector } from '../detect/detector.js';
+import type { LivenessSettings } from './settings.js';
 
 /**
  * The liveness slot between align/crop and embed: the matcher never sees a face that a configured check
  * rejected. A check gets the probe (and, when the camera gave one, a burst of further frames) and returns
- * scores and a verdict. Checks live in this folder, one file each, and register in LIVENESS_CHECKS below.
+ * scores and a verdict. Checks live in this folder, one file each, and register in LIVENESS_CHECKS below;
+ * `liveness.mode` names one of them (or "auto": burst on a streaming camera, off on the folder camera).
  */
 
 /** What a liveness check looks at: the probe face as the tower will see it, plus where it came from. */
@@ -14,7 +17,7 @@ export interface LivenessProbe {
   face: RgbImage;
   /** The detector's box in frame pixels. */
   box: FaceBox;
-  /** 68 landmarks in frame pixels, when the detector gives them. */
+  /** The detector's landmarks in frame pixels (68 today), when it gives them. */
   landmarks: Point[] | null;
   /** The whole decoded frame the face was found in. */
   frame: RgbImage;
@@ -24,7 +27,7 @@ export interface LivenessProbe {
 
 export interface LivenessResult {
   passed: boolean;
-  /** Named scores for the audit and tuning, e.g. { moire: 0.12 }. */
+  /** Named scores for the audit and tuning, e.g. { parallax: 0.012, change: 24.1 }. */
   scores: Record<string, number>;
   /** Why it failed, for people (logs, MQTT reason). */
   reason?: string;
@@ -41,20 +44,39 @@ export interface LivenessCheck {
   dispose?(): Promise<void> | void;
 }
 
+/** What a check may be built from: its thresholds and the pipeline's detector (to follow the face through a burst). */
+export interface LivenessDeps {
+  settings: LivenessSettings;
+  detector: FaceDetector;
+}
+
 export interface LivenessEntry {
   /** Shown in the config docs: what it detects and what it costs. */
   doc: string;
-  create(): Promise<LivenessCheck> | LivenessCheck;
+  create(deps?: LivenessDeps): Promise<LivenessCheck> | LivenessCheck;
 }
 
-/** No check: every face passes. The default, and honest about it: a single still frame cannot prove liveness. */
+/** No check: every face passes. Honest about it: the daemon and the state say so loudly. */
 const off: LivenessCheck = {
   name: 'off',
   check: async () => ({ passed: true, scores: {} }),
 };
 
+function need(deps: LivenessDeps | undefined, name: string): LivenessDeps {
+  if (!deps) throw new Error(`liveness check "${name}" needs the liveness settings and the face detector`);
+  return deps;
+}
+
 export const LIVENESS_CHECKS = {
   off: { doc: 'no check; a single still frame cannot prove liveness', create: () => off },
+  burst: {
+    doc: 'a burst of frames must show a non-flat face (parallax against one homography) or eye/mouth motion, and must not be near-identical frames; ~400 ms of capture plus one detection per frame',
+    create: async (deps?: LivenessDeps) => new (await import('./burst.js')).BurstCheck(need(deps, 'burst').settings, need(deps, 'burst').detector),
+  },
+  infrared: {
+    doc: 'the burst alternates colour and 850 nm IR frames; a face dark and flat in IR is a screen; the colour frames also go through "burst"',
+    create: async (deps?: LivenessDeps) => new (await import('./infrared.js')).InfraredCheck(need(deps, 'infrared').settings, need(deps, 'infrared').detector),
+  },
 } satisfies Record<string, LivenessEntry>;
 
 export type LivenessKey = keyof typeof LIVENESS_CHECKS;
@@ -74,7 +96,7 @@ export async function runLiveness(checks: readonly LivenessCheck[], probe: Liven
   const scores: Record<string, number> = {};
   for (const check of checks) {
     if (check.burst === 'required' && !probe.burst?.length) {
-      return { passed: false, scores, reason: `liveness check "${check.name}" needs a burst of frames and got a single frame` };
+      return { passed: false, scores, reason: `liveness check "${check.name}" needs a burst of frames and got a single frame: a single frame cannot show liveness` };
     }
     const result = await check.check(probe, signal);
     for (const [key, value] of Object.entries(result.scores)) scores[checks.length > 1 ? `${check.name}.${key}` : key] = value;
@@ -83,8 +105,8 @@ export async function runLiveness(checks: readonly LivenessCheck[], probe: Liven
   return { passed: true, scores };
 }
 
-/** The configured checks (`liveness.checks`, comma-separated) in order; "off" contributes none. */
-export async function createLivenessChecks(keys: string): Promise<LivenessCheck[]> {
+/** The checks for a comma-separated list of keys, in order; "off" contributes none. */
+export async function createLivenessChecks(keys: string, deps?: LivenessDeps): Promise<LivenessCheck[]> {
   const names = keys.split(',').map((k) => k.trim()).filter((k) => k !== '' && k !== 'off');
-  return Promise.all(names.map((name) => livenessEntry(name).create()));
+  return Promise.all(names.map((name) => livenessEntry(name).create(deps)));
 }
