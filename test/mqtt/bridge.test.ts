@@ -107,7 +107,7 @@ for (const [label, start, skip] of brokers) {
         assert.equal((await h.observer.next(haTopic('lock', 'door'))).length, 0);
         assert.equal((await h.observer.next(haTopic('image', 'snapshot'))).length, 0);
         const event = configs[0]!;
-        assert.deepEqual(event.event_types, ['granted', 'denied', 'no_face', 'error']);
+        assert.deepEqual(event.event_types, ['granted', 'denied', 'no_face', 'spoof', 'error']);
         const press = configs[6]!;
         assert.equal(press.command_topic, h.topics.verifyPress);
 
