@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const burstDir = typeof values.burst === 'string' ? values.burst : undefined;
   if ((typeof values.image !== 'string' && !burstDir) || positionals.length) {
-    console.error(`facegate verify: ${positionals.length ? `unexpected argument "${positionals[0]}"` : '--image FILE or --burst DIR is required'}\n${USAGE}`);
+    console.error(`facegate verify: ${positionals.length ? `unexpected argument "${positionals[0]}"` : '--image FILE is required (or --burst DIR)'}\n${USAGE}`);
     return EXIT.usage;
   }
   const { settings, log } = commandSettings(values, settingsArgs);
