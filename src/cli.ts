@@ -12,6 +12,7 @@ const commands: Record<string, string> = {
   collect: 'Collect anchor/positive images from the camera with keys a/p (the seed workflow).',
   train: 'Train a Siamese model (seed tower end to end, or a head on a pretrained tower).',
   evaluate: 'Precision, recall, FAR/FRR, EER, AUC and door test on a dataset of identity folders.',
+  'evaluate-pad': 'Liveness figures (ISO/IEC 30107-3 APCER/BPCER): facegate evaluate-pad --bona-fide DIR --attack DIR.',
   doctor: 'Check camera, GPIO, model, gallery and broker; print fixes.',
   audit: 'List recorded attempts: facegate audit [--since DATE] [--json].',
   config: 'facegate config print | docs: the effective configuration (secrets masked) or its reference.',
