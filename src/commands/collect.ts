@@ -5,6 +5,7 @@ import { CollectSession, type CaptureKind, type CaptureResult } from '../collect
 import { PreviewServer } from '../collect/preview.js';
 import { listenForKeys } from '../collect/keys.js';
 import { commandSettings, splitArgs } from './args.js';
+import { collectPresentations } from './collect-pad.js';
 
 const USAGE = `usage: facegate collect [--margin F] [--config FILE] [settings flags]
 Collect training images the seed tutorial's way, from the configured camera, in a terminal (SSH is fine):
@@ -15,10 +16,17 @@ Each capture is the face found in the newest frame, cropped like verification cr
   --margin F         widen the face square by this fraction on each side (default 0, like the models)
 Live preview: http://<host>:<preview.port>/preview (MJPEG; --preview-port 0 turns it off).
 Settings flags, e.g.: --data-dir DIR --camera v4l2 --detector tiny|ssd|fixed --preview-port 8081
-Then train: facegate train --anchor DIR/anchor --positive DIR/positive --negative ../shared/datasets/lfw-dev --no-detect`;
+Then train: facegate train --anchor DIR/anchor --positive DIR/positive --negative ../shared/datasets/lfw-dev --no-detect
+
+Presentation-attack captures, to measure liveness at your own door (then: facegate evaluate-pad):
+  --attack TYPE      record attack presentations of TYPE (print, phone, tablet, ...) into <paths.data>/pad/attack/TYPE/
+  --bona-fide        record real people into <paths.data>/pad/bona-fide/
+  keys: b = a burst as the door takes it (liveness.burst.frames frames), s = a single frame, q = quit`;
 
 const OWN_OPTIONS = {
   margin: { type: 'string' },
+  attack: { type: 'string' },
+  'bona-fide': { type: 'boolean' },
 } as const;
 
 /** Raw mode turns off the terminal's newline translation, so every line ends in CR LF. */
@@ -60,6 +68,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   // The screen is the interface: only warnings and errors go to stderr, as JSON lines.
   const { settings, log } = commandSettings(values, settingsArgs);
+  if (typeof values.attack === 'string' || values['bona-fide']) {
+    const target = typeof values.attack === 'string' ? { kind: 'attack' as const, type: values.attack } : { kind: 'bona-fide' as const };
+    return collectPresentations(settings, log, target);
+  }
 
   if (settings.vision.detector !== 'fixed') await initBackend(settings.model.backend, log);
   const detector = await createFaceDetector(settings.vision, { log });
