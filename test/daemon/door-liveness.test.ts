@@ -73,3 +73,29 @@ test('the state carries the liveness mode and the folder camera warning', async 
   assert.deepEqual(sink.statuses.at(-1)?.liveness, { mode: 'off', warning });
   assert.deepEqual(rig({ mode: 'burst', burstFrames: 5 }).d.status().liveness, { mode: 'burst' });
 });
+
+test('the daemon says loudly at start that the folder camera cannot check liveness', async () => {
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { EventEmitter } = await import('node:events');
+  const { loadConfig } = await import('../../src/config/index.js');
+  const { startDaemon } = await import('../../src/daemon/daemon.js');
+  const { resolveLiveness } = await import('../../src/face/liveness/registry.js');
+  const root = await mkdtemp(join(tmpdir(), 'facegate-liveness-warn-'));
+  const settings = loadConfig({ env: {}, overrides: { 'paths.data': root, 'paths.state': join(root, 'state'), 'keyboard.enabled': false, 'mqtt.enabled': false } }).getProperties();
+  const verifier = new FakeVerifier();
+  verifier.livenessStatus = resolveLiveness(settings);
+  const logs = captureLog();
+  const daemon = await startDaemon(settings, logs.log, { createVerifier: async () => verifier, signals: new EventEmitter() as unknown as NodeJS.Process });
+  try {
+    const line = logs.lines().find((l) => /^!!! liveness is OFF: the folder camera/.test(String(l.msg)));
+    assert.ok(line, 'warning logged at start');
+    assert.equal(line.level, 40, 'at warn level');
+    assert.equal(daemon.door.status().liveness.mode, 'off');
+    assert.match(daemon.door.status().liveness.warning!, /photo of an enrolled person opens the door/);
+  } finally {
+    await daemon.stop('test over');
+    await rm(root, { recursive: true, force: true });
+  }
+});
