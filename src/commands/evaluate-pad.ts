@@ -71,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   const report: Record<string, unknown> = { mode, thresholds: { still: settings.liveness.still, planar: settings.liveness.planar, motion: settings.liveness.motion } };
   const human: string[] = [];
+  const refusedBonaFide: Array<{ path: string; reason: string }> = [];
+  const acceptedAttacks: Array<{ path: string; type: string }> = [];
   for (const kind of ['single', 'burst'] as const) {
     const bf = bonaFide.filter((p) => p.kind === kind);
     const at: Record<string, Presentation[]> = {};
@@ -80,22 +82,35 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (bf.length === 0 || Object.keys(at).length === 0) continue;
     const bfSamples: PadSample[] = [];
-    for (const p of bf) bfSamples.push(await judge(p));
+    for (const p of bf) {
+      const sample = await judge(p);
+      bfSamples.push(sample);
+      // Which real presentations were refused, and why: what an installer tunes from.
+      if (sample.score !== null && !sample.passed) refusedBonaFide.push({ path: p.path, reason: sample.reason ?? '' });
+    }
     const atSamples: Record<string, PadSample[]> = {};
     for (const [type, list] of Object.entries(at)) {
       atSamples[type] = [];
-      for (const p of list) atSamples[type]!.push(await judge(p));
+      for (const p of list) {
+        const sample = await judge(p);
+        atSamples[type]!.push(sample);
+        if (sample.passed) acceptedAttacks.push({ path: p.path, type });
+      }
     }
     const figures = padFigures(bfSamples, atSamples);
     report[kind === 'single' ? 'singleImages' : 'bursts'] = figures;
     human.push(table(kind === 'single' ? 'single images' : 'bursts', figures));
   }
   if (checkMs.length) report.medianBurstPresentationMs = Math.round(median(checkMs));
+  report.refusedBonaFide = refusedBonaFide;
+  report.acceptedAttacks = acceptedAttacks;
   if (values.json) console.log(JSON.stringify(report));
   else {
     console.log(`liveness mode ${mode}; ${human.length ? '' : 'no kind (single images, bursts) has both bona fide and attack presentations'}`);
     console.log(human.join('\n\n'));
     if (checkMs.length) console.log(`\nmedian time per burst presentation (decode, detect every frame, judge): ${report.medianBurstPresentationMs} ms`);
+    for (const r of refusedBonaFide) console.log(`refused bona fide: ${r.path}: ${r.reason}`);
+    for (const a of acceptedAttacks) console.log(`accepted attack (${a.type}): ${a.path}`);
   }
   return 0;
 }
