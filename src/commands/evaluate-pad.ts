@@ -54,13 +54,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { initBackend } = await import('../model/backend.js');
   const { createFaceDetector } = await import('../face/detect/faces.js');
-  const { createLivenessCheck } = await import('../face/liveness/registry.js');
+  const { livenessEntry } = await import('../face/liveness/stage.js');
   const { padFigures } = await import('../evaluation/pad/metrics.js');
   const { median } = await import('../evaluation/metrics.js');
   await initBackend(settings.model.backend as never, log);
   const detector = await createFaceDetector(settings.vision, { log });
   const mode = settings.liveness.mode === 'auto' || settings.liveness.mode === 'off' ? 'burst' : settings.liveness.mode;
-  const check = createLivenessCheck(mode, settings.liveness, { detector })!;
+  const check = await livenessEntry(mode).create({ settings: settings.liveness, detector });
 
   const checkMs: number[] = [];
   const judge = async (p: Presentation) => {

@@ -32,7 +32,7 @@ test('attempt events with closest and the new stage timings match the MQTT attem
   const validate = loadSchemas().get('attempt')!;
   for (const event of [
     eventFromResult(facts, result([{ identity: 'bob', fraction: 0.2, meanScore: 0.4, detections: 1, images: 5 }])),
-    eventFromResult(facts, { ...result([]), liveness: { passed: true, scores: { moire: 0.1 } } }),
+    eventFromResult(facts, { ...result([]), liveness: { mode: 'burst', passed: true, scores: { parallax: 0.1 } } }),
   ]) {
     const payload = JSON.parse(JSON.stringify(event)) as unknown;
     assert.ok(validate(payload), JSON.stringify(validate.errors));

@@ -81,7 +81,7 @@ test('the daemon says loudly at start that the folder camera cannot check livene
   const { EventEmitter } = await import('node:events');
   const { loadConfig } = await import('../../src/config/index.js');
   const { startDaemon } = await import('../../src/daemon/daemon.js');
-  const { resolveLiveness } = await import('../../src/face/liveness/registry.js');
+  const { resolveLiveness } = await import('../../src/face/liveness/mode.js');
   const root = await mkdtemp(join(tmpdir(), 'facegate-liveness-warn-'));
   const settings = loadConfig({ env: {}, overrides: { 'paths.data': root, 'paths.state': join(root, 'state'), 'keyboard.enabled': false, 'mqtt.enabled': false } }).getProperties();
   const verifier = new FakeVerifier();

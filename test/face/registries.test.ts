@@ -18,13 +18,14 @@ test('vision.detector accepts exactly the registered detectors and its doc lists
   for (const key of DETECTOR_KEYS) assert.match(docOf('vision.detector'), new RegExp(`"${key}"`));
 });
 
-test('liveness.checks and gallery.store take their choices from their registries', () => {
-  assert.ok(LIVENESS_KEYS.includes('off') && GALLERY_STORE_KEYS.includes('folder'));
-  assert.equal(loadConfig({ env: {} }).get('liveness.checks'), 'off');
+test('liveness.mode and gallery.store take their choices from their registries', () => {
+  assert.ok(LIVENESS_KEYS.includes('off') && LIVENESS_KEYS.includes('burst') && GALLERY_STORE_KEYS.includes('folder'));
+  assert.equal(loadConfig({ env: {} }).get('liveness.mode'), 'auto');
   assert.equal(loadConfig({ env: {} }).get('gallery.store'), 'folder');
-  assert.throws(() => loadConfig({ env: { FACEGATE_LIVENESS_CHECKS: 'off,blink' } }), /liveness\.checks.*unknown: blink/s);
+  for (const key of LIVENESS_KEYS) assert.equal(loadConfig({ env: { FACEGATE_LIVENESS_MODE: key } }).get('liveness.mode'), key);
+  assert.throws(() => loadConfig({ env: { FACEGATE_LIVENESS_MODE: 'blink' } }), /liveness\.mode.*auto, off, burst, infrared/s);
   assert.throws(() => loadConfig({ env: { FACEGATE_GALLERY_STORE: 'fleet' } }), /gallery\.store/);
-  for (const key of LIVENESS_KEYS) assert.match(docOf('liveness.checks'), new RegExp(`"${key}"`));
+  for (const key of LIVENESS_KEYS) assert.match(docOf('liveness.mode'), new RegExp(`"${key}"`));
 });
 
 test('a detector is built through the registry by its key', async () => {

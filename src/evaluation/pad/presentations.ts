@@ -2,8 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isImageFile } from '../../gallery/datasets.js';
 import { decodeImage } from '../../image/image.js';
-import { findFace, type FaceDetector } from '../../face/detect/faces.js';
-import type { LivenessCheck } from '../../face/liveness/check.js';
+import { findFace } from '../../face/detect/faces.js';
+import type { FaceDetector } from '../../face/detect/detector.js';
+import type { LivenessCheck } from '../../face/liveness/stage.js';
 import type { PadSample } from './metrics.js';
 
 /**
@@ -59,6 +60,7 @@ export async function judgePresentation(p: Presentation, detector: FaceDetector,
   const [first, ...rest] = await Promise.all(p.frames.map(async (f) => decodeImage(await readFile(f))));
   const face = await findFace(first!, detector);
   if (!face) return { score: null, passed: false, reason: 'no face' };
-  const verdict = await check.check({ image: first!, box: face.box, landmarks: face.landmarks }, rest);
+  // face (the tower's crop) is not used by the burst checks; the frame stands in for it.
+  const verdict = await check.check({ face: first!, frame: first!, box: face.box, landmarks: face.landmarks, ...(rest.length ? { burst: rest } : {}) });
   return { score: verdict.scores.score ?? (verdict.passed ? 1 : 0), passed: verdict.passed, ...(verdict.reason ? { reason: verdict.reason } : {}) };
 }

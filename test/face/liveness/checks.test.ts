@@ -5,7 +5,7 @@ import type { RgbImage } from '../../../src/image/image.js';
 import { judgeBurst, type BurstTrack } from '../../../src/face/liveness/burst.js';
 import { faceRegionChange } from '../../../src/face/liveness/still.js';
 import { InfraredCheck, infraredPresence } from '../../../src/face/liveness/infrared.js';
-import { resolveLiveness } from '../../../src/face/liveness/registry.js';
+import { resolveLiveness } from '../../../src/face/liveness/mode.js';
 import type { FaceDetector } from '../../../src/face/detect/faces.js';
 import type { Point } from '../../../src/face/liveness/homography.js';
 import { seededRandom } from '../../../src/random.js';
@@ -88,16 +88,17 @@ test('infrared: a face bright and textured in IR passes, a dark flat screen regi
   assert.ok(screen.ratio < liveness.infrared.minRatio, JSON.stringify(screen));
   const colour = (seed: number) => frame({ seed, shift: seed });
   const irDark = (seed: number) => frame({ seed, faceLevel: 12, background: 70, noise: 1 });
-  const verdict = await check.check({ image: colour(0), box, landmarks: landmarks(0, 0) }, [irDark(1), colour(2), irDark(3), colour(4)]);
+  const probe = (burst: RgbImage[]) => ({ face: colour(0), frame: colour(0), box, landmarks: landmarks(0, 0), burst });
+  const verdict = await check.check(probe([irDark(1), colour(2), irDark(3), colour(4)]));
   assert.equal(verdict.passed, false);
   assert.match(verdict.reason!, /dark or flat in infrared/);
   assert.equal(verdict.scores.irFrames, 2);
   // IR present: the verdict falls through to the colour frames' burst check (here the detector finds nothing).
   const irLit = (seed: number) => frame({ seed, faceLevel: 220, background: 70 });
-  const lit = await check.check({ image: colour(0), box, landmarks: landmarks(0, 0) }, [irLit(1), colour(2), irLit(3), colour(4)]);
+  const lit = await check.check(probe([irLit(1), colour(2), irLit(3), colour(4)]));
   assert.ok(lit.scores.irRatio! >= liveness.infrared.minRatio);
   assert.doesNotMatch(lit.reason ?? '', /infrared/);
-  const single = await check.check({ image: colour(0), box, landmarks: landmarks(0, 0) }, []);
+  const single = await check.check(probe([]));
   assert.match(single.reason!, /single frame/);
 });
 
