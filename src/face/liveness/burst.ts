@@ -3,7 +3,7 @@ import type { RgbImage } from '../../image/image.js';
 import type { FaceDetector } from '../detect/detector.js';
 import { MIN_POINTS_FOR_RESIDUAL, type Point } from './homography.js';
 import type { LivenessSettings } from './settings.js';
-import type { LivenessCheck, LivenessProbe, LivenessResult } from './stage.js';
+import type { LivenessCheck, LivenessProbe, LivenessResult } from './check.js';
 import { eyeMouthMotion } from './motion.js';
 import { planarFit } from './planar.js';
 import { faceRegionChange } from './still.js';

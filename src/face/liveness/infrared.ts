@@ -4,7 +4,7 @@ import type { FaceDetector } from '../detect/detector.js';
 import { judgeBurst, trackFace } from './burst.js';
 import { median } from './planar.js';
 import type { LivenessSettings } from './settings.js';
-import type { LivenessCheck, LivenessProbe, LivenessResult } from './stage.js';
+import type { LivenessCheck, LivenessProbe, LivenessResult } from './check.js';
 
 /**
  * The infrared check, for installers with a NoIR camera and an 850 nm illuminator pulsed on every other frame

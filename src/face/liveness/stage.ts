@@ -1,8 +1,6 @@
-import type { FaceBox } from '../../core/types.js';
-import type { RgbImage } from '../../image/image.js';
-import type { Point } from '../align/align.js';
-import type { FaceDetector } from '../detect/detector.js';
-import type { LivenessSettings } from './settings.js';
+import type { LivenessCheck, LivenessDeps, LivenessEntry, LivenessProbe, LivenessResult } from './check.js';
+
+export type { LivenessCheck, LivenessDeps, LivenessEntry, LivenessProbe, LivenessResult } from './check.js';
 
 /**
  * The liveness slot between align/crop and embed: the matcher never sees a face that a configured check
@@ -10,51 +8,6 @@ import type { LivenessSettings } from './settings.js';
  * scores and a verdict. Checks live in this folder, one file each, and register in LIVENESS_CHECKS below;
  * `liveness.mode` names one of them (or "auto": burst on a streaming camera, off on the folder camera).
  */
-
-/** What a liveness check looks at: the probe face as the tower will see it, plus where it came from. */
-export interface LivenessProbe {
-  /** The aligned face crop (the tower's input size). */
-  face: RgbImage;
-  /** The detector's box in frame pixels. */
-  box: FaceBox;
-  /** The detector's landmarks in frame pixels (68 today), when it gives them. */
-  landmarks: Point[] | null;
-  /** The whole decoded frame the face was found in. */
-  frame: RgbImage;
-  /** Further frames of a burst, already decoded, oldest first; absent when the attempt had a single frame. */
-  burst?: RgbImage[];
-}
-
-export interface LivenessResult {
-  passed: boolean;
-  /** Named scores for the audit and tuning, e.g. { parallax: 0.012, change: 24.1 }. */
-  scores: Record<string, number>;
-  /** Why it failed, for people (logs, MQTT reason). */
-  reason?: string;
-}
-
-export interface LivenessCheck {
-  readonly name: string;
-  /**
-   * Whether the check looks at a burst of frames: 'optional' (used when the camera gave one), 'required' (a
-   * single frame fails, secure by default). Absent: the verifier does not even decode the burst for it.
-   */
-  readonly burst?: 'optional' | 'required';
-  check(probe: LivenessProbe, signal?: AbortSignal): Promise<LivenessResult>;
-  dispose?(): Promise<void> | void;
-}
-
-/** What a check may be built from: its thresholds and the pipeline's detector (to follow the face through a burst). */
-export interface LivenessDeps {
-  settings: LivenessSettings;
-  detector: FaceDetector;
-}
-
-export interface LivenessEntry {
-  /** Shown in the config docs: what it detects and what it costs. */
-  doc: string;
-  create(deps?: LivenessDeps): Promise<LivenessCheck> | LivenessCheck;
-}
 
 /** No check: every face passes. Honest about it: the daemon and the state say so loudly. */
 const off: LivenessCheck = {
@@ -71,6 +24,7 @@ export const LIVENESS_CHECKS = {
   off: { doc: 'no check; a single still frame cannot prove liveness', create: () => off },
   burst: {
     doc: 'a burst of frames must show a non-flat face (parallax against one homography) or eye/mouth motion, and must not be near-identical frames; ~400 ms of capture plus one detection per frame',
+    // Loaded only when chosen: config reads this registry, and must not pull in image code to do so.
     create: async (deps?: LivenessDeps) => new (await import('./burst.js')).BurstCheck(need(deps, 'burst').settings, need(deps, 'burst').detector),
   },
   infrared: {
