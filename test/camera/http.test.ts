@@ -189,3 +189,25 @@ test('challenge parsing and a known digest vector (RFC 7616 section 3.9.1, MD5 a
   );
   assert.match(sha, /response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"/);
 });
+
+test('burst: consecutive frames from the MJPEG stream; snapshot mode polls until count', async () => {
+  const streaming = camera('/stream', { 'camera.httpMode': 'mjpeg', 'camera.restartMinMs': 50, 'camera.maxAgeMs': 2000 });
+  await streaming.start();
+  try {
+    const burst = await streaming.burst({ count: 3, durationMs: 2000 });
+    assert.equal(burst.length, 3);
+    assert.equal(new Set(burst).size, 3, 'three different frames, not the newest one three times');
+    for (const frame of burst) assert.ok(frames.some((f) => f.equals(frame.data)));
+  } finally {
+    await streaming.stop();
+  }
+  const snapshots = camera('/snap');
+  await snapshots.start();
+  try {
+    const burst = await snapshots.burst({ count: 3, durationMs: 5000 });
+    assert.equal(burst.length, 3);
+    assert.ok(burst.every((f) => f.data.equals(frames[0]!)));
+  } finally {
+    await snapshots.stop();
+  }
+});
