@@ -43,10 +43,15 @@ test('verify: a single print is granted with liveness "not_checked", refused as 
   assert.equal(moved.code, 4, moved.stderr);
   assert.match(JSON.parse(moved.stdout).reason, /one flat plane/);
 
-  const live = await cli(dir, ['verify', '--burst', writeBurst('live', await liveBurst(captures, 5)), '--json']);
+  const liveDir = writeBurst('live', await liveBurst(captures, 5));
+  // A corrupt frame in the burst is left out of the check, not fatal (4 good frames remain).
+  writeFileSync(join(liveDir, '005.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x12]));
+  const live = await cli(dir, ['verify', '--burst', liveDir, '--json']);
   assert.equal(live.code, 0, live.stderr);
   const ok = JSON.parse(live.stdout);
   assert.equal(ok.identity, 's16');
   assert.equal(ok.liveness.passed, true);
   assert.ok(ok.liveness.scores.parallax >= 0.03 && typeof ok.timings.liveness === 'number');
+  assert.equal(ok.liveness.scores.frames, 5, 'the corrupt sixth frame was left out');
+  assert.match(live.stderr, /corrupt burst frames left out/);
 });
