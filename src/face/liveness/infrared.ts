@@ -8,8 +8,8 @@ import type { LivenessCheck, LivenessProbe, LivenessResult } from './check.js';
 
 /**
  * The infrared check, for installers with a NoIR camera and an 850 nm illuminator pulsed on every other frame
- * (or a second, IR camera whose frames are interleaved into the burst): the burst alternates colour frames
- * (0, 2, 4, ...: the press frame is colour) and IR frames (1, 3, ...). Phone and tablet screens emit no
+ * (or a second, IR camera whose frames are interleaved into the burst): the burst alternates frames with the
+ * illuminator off and on; which set is lit is read from their brightness (splitByIllumination). Phone and tablet screens emit no
  * infrared, so where the colour camera sees a face on a screen the IR frame is dark and flat; skin lit by the
  * illuminator is bright and shows eyes, nose and mouth. Measured per IR frame inside the probe's face box:
  *   ratio    mean IR brightness of the face region / mean of the whole IR frame  (>= infrared.minRatio)
@@ -49,6 +49,27 @@ export function infraredPresence(ir: RgbImage, box: Omit<FaceBox, 'score'>): { r
   return { ratio: mean / (all / (ir.width * ir.height)), texture: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
 }
 
+function meanGrey(img: RgbImage): number {
+  let sum = 0;
+  for (let i = 0; i < img.width * img.height; i++) sum += grey(img, i);
+  return sum / (img.width * img.height);
+}
+
+/**
+ * Which frames were lit by the illuminator: the strobe is not synchronised with the press, so the parity is
+ * read from the pictures: the brighter of the two interleaved sets (even / odd frames of the whole burst, the
+ * press frame being frame 0) is the IR set. The burst check then follows the face through the other set.
+ */
+export function splitByIllumination(first: RgbImage, burst: readonly RgbImage[]): { ir: RgbImage[]; colour: RgbImage[] } {
+  const all = [first, ...burst];
+  const even = all.filter((_, i) => i % 2 === 0);
+  const odd = all.filter((_, i) => i % 2 === 1);
+  if (odd.length === 0) return { ir: [], colour: [] };
+  const mean = (frames: RgbImage[]) => frames.reduce((sum, f) => sum + meanGrey(f), 0) / frames.length;
+  // The press frame is the probe itself, so the colour set handed to the burst check never includes it.
+  return mean(odd) >= mean(even) ? { ir: odd, colour: even.slice(1) } : { ir: even, colour: odd };
+}
+
 export class InfraredCheck implements LivenessCheck {
   readonly name = 'infrared';
   readonly burst = 'required';
@@ -57,9 +78,7 @@ export class InfraredCheck implements LivenessCheck {
   constructor(private readonly settings: LivenessSettings, private readonly detector: FaceDetector) {}
 
   async check(probe: LivenessProbe, signal?: AbortSignal): Promise<LivenessResult> {
-    const burst = probe.burst ?? [];
-    const ir = burst.filter((_, i) => i % 2 === 0);
-    const colour = burst.filter((_, i) => i % 2 === 1);
+    const { ir, colour } = splitByIllumination(probe.frame, probe.burst ?? []);
     if (ir.length === 0) return { passed: false, scores: { irFrames: 0 }, reason: 'infrared mode needs a burst alternating colour and IR frames; got a single frame' };
     const seen = ir.map((frame) => infraredPresence(frame, probe.box));
     const ratio = median(seen.map((s) => s.ratio));

@@ -4,7 +4,7 @@ import { loadConfig } from '../../../src/config/index.js';
 import type { RgbImage } from '../../../src/image/image.js';
 import { judgeBurst, type BurstTrack } from '../../../src/face/liveness/burst.js';
 import { faceRegionChange } from '../../../src/face/liveness/still.js';
-import { InfraredCheck, infraredPresence } from '../../../src/face/liveness/infrared.js';
+import { InfraredCheck, infraredPresence, splitByIllumination } from '../../../src/face/liveness/infrared.js';
 import { resolveLiveness } from '../../../src/face/liveness/mode.js';
 import type { FaceDetector } from '../../../src/face/detect/faces.js';
 import type { Point } from '../../../src/face/liveness/homography.js';
@@ -82,23 +82,30 @@ test('too few frames with the face, or a single frame, cannot show liveness', ()
 test('infrared: a face bright and textured in IR passes, a dark flat screen region is spoof', async () => {
   const noDetector: FaceDetector = { name: 'none', detect: async () => [] };
   const check = new InfraredCheck(liveness, noDetector);
-  const skin = infraredPresence(frame({ seed: 3, faceLevel: 220, background: 70 }), box);
-  const screen = infraredPresence(frame({ seed: 3, faceLevel: 12, background: 70, noise: 1 }), box);
+  // Under the illuminator the whole scene is brighter than in colour; a screen stays dark (it emits no IR).
+  const skin = infraredPresence(frame({ seed: 3, faceLevel: 230, background: 160 }), box);
+  const screen = infraredPresence(frame({ seed: 3, faceLevel: 12, background: 160, noise: 1 }), box);
   assert.ok(skin.ratio >= liveness.infrared.minRatio && skin.texture >= liveness.infrared.minTexture, JSON.stringify(skin));
   assert.ok(screen.ratio < liveness.infrared.minRatio, JSON.stringify(screen));
   const colour = (seed: number) => frame({ seed, shift: seed });
-  const irDark = (seed: number) => frame({ seed, faceLevel: 12, background: 70, noise: 1 });
+  const irDark = (seed: number) => frame({ seed, faceLevel: 12, background: 160, noise: 1 });
   const probe = (burst: RgbImage[]) => ({ face: colour(0), frame: colour(0), box, landmarks: landmarks(0, 0), burst });
   const verdict = await check.check(probe([irDark(1), colour(2), irDark(3), colour(4)]));
   assert.equal(verdict.passed, false);
   assert.match(verdict.reason!, /dark or flat in infrared/);
   assert.equal(verdict.scores.irFrames, 2);
   // IR present: the verdict falls through to the colour frames' burst check (here the detector finds nothing).
-  const irLit = (seed: number) => frame({ seed, faceLevel: 220, background: 70 });
+  const irLit = (seed: number) => frame({ seed, faceLevel: 230, background: 160 });
   const lit = await check.check(probe([irLit(1), colour(2), irLit(3), colour(4)]));
   assert.ok(lit.scores.irRatio! >= liveness.infrared.minRatio);
   assert.doesNotMatch(lit.reason ?? '', /infrared/);
   const single = await check.check(probe([]));
+  // The strobe's phase is read from the pictures: IR on the even frames (the press frame lit) works the same.
+  const split = splitByIllumination(irDark(0), [colour(1), irDark(2), colour(3), irDark(4)]);
+  assert.deepEqual([split.ir.length, split.colour.length], [3, 2]);
+  const evenLit = await check.check({ face: irDark(0), frame: irDark(0), box, landmarks: landmarks(0, 0), burst: [colour(1), irDark(2), colour(3), irDark(4)] });
+  assert.match(evenLit.reason!, /dark or flat in infrared/);
+  assert.equal(evenLit.scores.irFrames, 3);
   assert.match(single.reason!, /single frame/);
 });
 
