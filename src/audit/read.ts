@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AttemptEvent } from '../core/events.js';
-import type { Decision } from '../core/types.js';
+import { DECISIONS, type Decision } from '../core/types.js';
 import { dayOfFile, utcDay } from './files.js';
 
 export interface AuditQuery {
@@ -20,7 +20,6 @@ export interface AuditReadResult {
   files: string[];
 }
 
-const DECISIONS: readonly Decision[] = ['granted', 'denied', 'no_face', 'error'];
 export function isDecision(value: string): value is Decision {
   return (DECISIONS as readonly string[]).includes(value);
 }

@@ -3,8 +3,9 @@ import { attemptsTable } from '../audit/format.js';
 import { isDecision, readAttempts, type AuditQuery } from '../audit/read.js';
 import { parseTimeBound } from '../audit/time.js';
 import { splitArgs, strictCommandSettings } from './args.js';
+import { DECISIONS } from '../core/types.js';
 
-const USAGE = `usage: facegate audit [--since DATE|DURATION] [--until DATE|DURATION] [--decision granted|denied|no_face|error] [--json] [--config FILE]
+const USAGE = `usage: facegate audit [--since DATE|DURATION] [--until DATE|DURATION] [--decision granted|denied|no_face|spoof|error] [--json] [--config FILE]
   --since, --until   a duration back from now (30m, 24h, 7d), a UTC date (2026-11-29) or an ISO time; until is exclusive
   --json             one attempt per line as JSON (JSON Lines), oldest first; pipe into jq
 Any other setting may follow as a flag, e.g. --state-dir /var/lib/facegate.`;
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
     if (typeof values.since === 'string') query.since = parseTimeBound(values.since);
     if (typeof values.until === 'string') query.until = parseTimeBound(values.until);
     if (typeof values.decision === 'string') {
-      if (!isDecision(values.decision)) throw new Error(`--decision must be granted, denied, no_face or error, not "${values.decision}"`);
+      if (!isDecision(values.decision)) throw new Error(`--decision must be ${DECISIONS.join(', ')}, not "${values.decision}"`);
       query.decision = values.decision;
     }
   } catch (error) {

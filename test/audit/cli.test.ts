@@ -67,3 +67,29 @@ test('facegate audit lists attempts as a table, as JSON lines, filtered, and rep
     tmp.remove();
   }
 });
+
+test('facegate audit shows spoof attempts (not as damaged lines) and filters them with --decision spoof', async () => {
+  const tmp = tempDir();
+  const ts = new Date(Date.now() - 60_000).toISOString();
+  const log = new AuditLog({ stateDir: tmp.path, snapshots: false, retention: { retentionDays: 30, maxBytes: 1e9 }, log: memoryLogger().log });
+  const spoof = attempt(ts, 'spoof', {
+    reason: 'liveness (burst): the face moves as one flat plane',
+    liveness: { mode: 'burst', passed: false, scores: { parallax: 0.012, change: 24 } },
+  });
+  await log.attempt(attempt(ts, 'denied'));
+  await log.attempt(spoof);
+  await log.close();
+  try {
+    const table = audit(['--state-dir', tmp.path]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /spoof\s/);
+    assert.match(table.stdout, /2 attempt\(s\)/);
+    assert.doesNotMatch(table.stderr, /damaged/);
+    const only = audit(['--json', '--decision', 'spoof', '--state-dir', tmp.path]);
+    const records = only.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; liveness: { scores: Record<string, number> } });
+    assert.deepEqual(records.map((r) => r.id), [spoof.id]);
+    assert.equal(records[0]!.liveness.scores.parallax, 0.012);
+  } finally {
+    tmp.remove();
+  }
+});
