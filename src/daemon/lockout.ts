@@ -3,8 +3,9 @@ import type { Settings } from '../config/index.js';
 
 /**
  * Too many denied attempts in a short window lock the door for a while, so that someone holding up
- * photo after photo cannot keep trying. Only `denied` and `spoof` count (the door records both as denials): `no_face` and `error` say nothing about
- * who stood there, and counting them would let a bad camera lock the owner out.
+ * photo after photo cannot keep trying. Only `denied` and `spoof` count (the door records both as denials):
+ * `no_face` and `error` say nothing about who stood there, and counting them would let a bad camera lock the
+ * owner out.
  */
 /** What survives a restart: when the lockout ends, and the denials still counting towards the next one. */
 export interface LockoutState {

@@ -33,6 +33,8 @@ test('attempt events with closest and the new stage timings match the MQTT attem
   for (const event of [
     eventFromResult(facts, result([{ identity: 'bob', fraction: 0.2, meanScore: 0.4, detections: 1, images: 5 }])),
     eventFromResult(facts, { ...result([]), liveness: { mode: 'burst', passed: true, scores: { parallax: 0.1 } } }),
+    eventFromResult(facts, { ...result([]), decision: 'spoof', identity: null, reason: 'liveness (burst): near-identical frames', liveness: { mode: 'burst', passed: false, scores: { change: 0.4, score: 0.27 }, reason: 'near-identical frames' } }),
+    eventFromResult(facts, { ...result([]), liveness: 'not_checked' }),
   ]) {
     const payload = JSON.parse(JSON.stringify(event)) as unknown;
     assert.ok(validate(payload), JSON.stringify(validate.errors));
