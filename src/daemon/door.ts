@@ -8,16 +8,14 @@ import type { Verifier } from '../core/types.js';
 import { errorEvent, eventFromResult, iso } from './attempt-event.js';
 import { Lockout, type LockoutStore } from './lockout.js';
 import { errorText } from '../core/errors.js';
+import { captureFrames, livenessState, RED_PATTERN } from './presentation.js';
 
 /**
  * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
  * verifier, outputs, event sink, clock), so tests drive it with fakes and a manual clock.
  *
  *   idle -> capturing -> verifying -> granted | denied | no_face | spoof | error -> cooldown -> idle
- *
- * With liveness on, "capturing" takes a burst (the press frame and the next few) and the verifier's liveness
- * stage judges it; a presentation attack ends as `spoof`, which counts towards the lockout like `denied` and
- * blinks the red LED slowly (denied: steady red; error: fast blink).
+ *   (with liveness on, capturing takes a burst; spoof = a photo or a screen, counted like denied: presentation.ts)
  *
  * One attempt at a time; presses during an attempt, a cooldown or a lockout are counted and refused.
  * Fail-secure: the relay is off at start, at stop and on every error path, and every pulse has its
@@ -202,16 +200,11 @@ export class Door {
     let snapshot: Buffer | undefined;
     let captureMs: number | undefined;
     try {
-      const liveness = this.o.verifier.liveness();
-      const frames = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
-        liveness.burstFrames > 1
-          ? this.o.camera.burst({ count: liveness.burstFrames, durationMs: liveness.burstDurationMs }, signal)
-          : this.o.camera.grab(signal).then((frame) => [frame]),
+      const { frame, burst } = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
+        captureFrames(this.o.camera, this.o.verifier, signal),
       );
-      const [frame, ...burst] = frames;
-      if (!frame) throw new Error('the camera returned an empty burst');
       captureMs = clock.now() - startedAt;
-      log.debug({ source: frame.source, bytes: frame.data.length, frames: frames.length, captureMs }, 'frame captured');
+      log.debug({ source: frame.source, bytes: frame.data.length, frames: 1 + burst.length, captureMs }, 'frame captured');
       this.setPhase('verifying');
       const result = await this.stage('verify', settings.door.verifyTimeoutMs, controller.signal, (signal) =>
         this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true, burst: burst.map((f) => f.data) }),
@@ -257,7 +250,6 @@ export class Door {
     } else {
       this.relayOff(`attempt ${event.decision}`);
       this.showResult(this.o.leds.red, RED_PATTERN[event.decision]);
-      // A spoof is someone trying to get in with a picture: it counts like a denied face.
       if ((event.decision === 'denied' || event.decision === 'spoof') && this.lockout.recordDenied()) {
         log.warn({ lockoutMs: settings.security.lockoutMs }, 'too many denied or spoofed attempts: locked out');
         this.lockoutTimer = clock.setTimeout(() => this.publishStatus(false), settings.security.lockoutMs);
@@ -364,17 +356,4 @@ export class Door {
   private ledList(): Output[] {
     return [this.o.leds.green, this.o.leds.red, this.o.leds.busy].filter((led): led is Output => led !== null);
   }
-}
-
-/** What the red LED shows for each refusal: steady for a face that did not match, blinking for the rest. */
-const RED_PATTERN: Record<Exclude<AttemptEvent['decision'], 'granted'>, LedPattern> = {
-  denied: 'on',
-  no_face: 'on',
-  spoof: 'blink-slow',
-  error: 'blink-fast',
-};
-
-function livenessState(verifier: Verifier): StatusEvent['liveness'] {
-  const { mode, warning } = verifier.liveness();
-  return warning ? { mode, warning } : { mode };
 }
