@@ -4,7 +4,8 @@
  *   OUT/bona-fide/sN-K.jpg          single frames of real ORL captures (in the proxy scene, with sensor noise)
  *   OUT/bona-fide/sN-live-a/000.jpg live-like bursts: captures 1-5 (a) and 6-10 (b) of one person
  *   OUT/attack/<type>/sN.jpg        single frames of the eight single-image attack types
- *   OUT/attack/<type>/sN/000.jpg    bursts: still-print, moved-print, still-phone, moved-phone
+ *   OUT/attack/<type>/sN/000.jpg    bursts: still-print, moved-print, still-phone, moved-phone, and
+ *                                   replay-phone (a video of the person on a phone: NOT stopped by the burst checks)
  *
  *   node --import tsx scripts/make-pad-proxies.ts --out /tmp/pad-proxies [--subjects 40] [--frames 5]
  *   node dist/cli.js evaluate-pad --bona-fide /tmp/pad-proxies/bona-fide --attack /tmp/pad-proxies/attack
@@ -13,7 +14,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage } from '../src/image/image.js';
-import { attackBurst, BURST_ATTACK_TYPES, bonaFideFrame, liveBurst, singleAttackFrame, SINGLE_ATTACK_TYPES } from '../src/evaluation/pad/proxies.js';
+import { attackBurst, BURST_ATTACK_TYPES, bonaFideFrame, liveBurst, replayBurst, singleAttackFrame, SINGLE_ATTACK_TYPES } from '../src/evaluation/pad/proxies.js';
 import { needOrl, orlDir } from '../test/helpers/datasets.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, subjects: { type: 'string', default: '40' }, frames: { type: 'string', default: '5' } } });
@@ -45,5 +46,6 @@ for (let s = 1; s <= Number(values.subjects); s++) {
   const photo = captures[s % 5]!;
   for (const [i, type] of SINGLE_ATTACK_TYPES.entries()) await write(join(out, 'attack', type, `${subject}.jpg`), await singleAttackFrame(photo, type, s * 100 + 20 + i));
   for (const [i, type] of BURST_ATTACK_TYPES.entries()) await writeBurst(join(out, 'attack', type, subject), await attackBurst(photo, type, frames, s * 100 + 40 + i));
+  await writeBurst(join(out, 'attack', 'replay-phone', subject), await replayBurst(captures.slice(5, 5 + frames), s * 100 + 50));
 }
 console.log(`proxies written to ${out} (ORL-generated: not real prints, phones or people)`);

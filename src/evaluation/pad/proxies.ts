@@ -112,6 +112,19 @@ export async function attackBurst(face: RgbImage, type: BurstAttackType, frames:
 }
 
 /**
+ * A video replay on a phone held still in front of the camera: the screen shows consecutive captures of the
+ * person (ORL's pose and expression change), so the face in the picture has real parallax and motion. This is
+ * the attack the burst checks do NOT stop (README "What stops a photo"); it is here to measure that honestly.
+ */
+export async function replayBurst(captures: RgbImage[], seed: number): Promise<Buffer[]> {
+  const random = seededRandom(seed);
+  const pose = facing(random, 1, FACE_SCALE / PRINT_UPSCALE);
+  const out: Buffer[] = [];
+  for (const capture of captures) out.push(await shoot(await instrument(capture, 'phone', seededRandom(seed)), pose, random));
+  return out;
+}
+
+/**
  * A live-like burst: consecutive captures of one person (ORL's ten photos of a subject differ in pose and
  * expression), each facing the fixed camera from nearly the same place, with the same noise and JPEG.
  */
