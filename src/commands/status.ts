@@ -29,6 +29,8 @@ export async function run(argv: string[]): Promise<number> {
     `  camera:   ${s.camera.driver}, ${s.camera.healthy ? 'healthy' : 'NOT healthy'}`,
     `  gallery:  ${s.gallery.identities} people, ${s.gallery.images} images; model ${s.model} on ${s.backend}`,
     `  audit:    ${s.audit ?? 'unknown'}`,
+    // Read from a file an older daemon may have written: liveness can be missing there.
+    `  liveness: ${s.liveness?.mode ?? 'unknown'}${s.liveness?.warning ? `  !!! ${s.liveness.warning}` : ''}`,
     `  attempts: ${s.attemptsToday} today${s.lastAttempt ? `; last ${s.lastAttempt.decision} at ${s.lastAttempt.ts}` : ''}`,
     ...(s.degraded?.length ? ['  degraded:', ...s.degraded.map((d) => `    - ${d}`)] : []),
     `  as of ${file.updatedAt}`,

@@ -88,6 +88,7 @@ test('facegate run: SIGHUP and `facegate reload` reload the gallery, `facegate s
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /facegate is running/);
     assert.match(status.stdout, /door: +idle, relay off/);
+    assert.match(status.stdout, /liveness: off +!!! liveness is OFF: the folder camera/, 'the folder camera cannot check liveness, said loudly');
 
     door = await watchDoor(port);
     await door.unlock();
