@@ -15,6 +15,7 @@ export const BOUNDARY = 'facegate-frame';
 export interface PreviewOptions {
   camera: Camera;
   port: number;
+  /** Default 127.0.0.1: the camera is not shown to the network unless asked for (preview.host). */
   host?: string;
   /** Frames per second pushed to each viewer. */
   fps?: number;
@@ -48,12 +49,13 @@ export class PreviewServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => resolve());
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
     const interval = Math.round(1000 / (this.options.fps ?? 5));
     this.timer = setInterval(() => void this.pushFrame(), interval);
-    return `http://${this.options.host && this.options.host !== '0.0.0.0' ? this.options.host : 'localhost'}:${port}/preview`;
+    const host = this.options.host ?? '127.0.0.1';
+    return `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host}:${port}/preview`;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

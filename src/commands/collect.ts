@@ -14,8 +14,10 @@ Collect training images the seed tutorial's way, from the configured camera, in 
   q   quit (also Ctrl-C)
 Each capture is the face found in the newest frame, cropped like verification crops it (250x250 JPEG).
   --margin F         widen the face square by this fraction on each side (default 0, like the models)
-Live preview: http://<host>:<preview.port>/preview (MJPEG; --preview-port 0 turns it off).
-Settings flags, e.g.: --data-dir DIR --camera v4l2 --detector tiny|ssd|fixed --preview-port 8081
+Live preview: http://127.0.0.1:<preview.port>/preview (MJPEG; --preview-port 0 turns it off). It listens on
+this machine only: over SSH use "ssh -L 8081:localhost:8081 pi@door", or --preview-host 0.0.0.0 to serve it
+to every network without a password.
+Settings flags, e.g.: --data-dir DIR --camera v4l2 --detector tiny|ssd|fixed --preview-port 8081 --preview-host 0.0.0.0
 Then train: facegate train --anchor DIR/anchor --positive DIR/positive --negative ../shared/datasets/lfw-dev --no-detect
 
 Presentation-attack captures, to measure liveness at your own door (then: facegate evaluate-pad):
@@ -82,9 +84,13 @@ export async function run(argv: string[]): Promise<number> {
   let lastCapture: CaptureResult | null = null;
   let preview: PreviewServer | null = null;
   if (settings.preview.port > 0) {
-    preview = new PreviewServer({ camera, port: settings.preview.port, log, status: () => ({ counts: session.counts, lastCapture }) });
+    const host = settings.preview.host;
+    preview = new PreviewServer({ camera, port: settings.preview.port, host, log, status: () => ({ counts: session.counts, lastCapture }) });
     try {
-      say(`live preview: ${await preview.start()} (from another machine: use this host's name or address)`);
+      const url = await preview.start();
+      say(isLoopbackPreview(host)
+        ? `live preview: ${url} (this machine only; from another one: ssh -L ${settings.preview.port}:localhost:${settings.preview.port} <this host>, or --preview-host 0.0.0.0)`
+        : `live preview: ${url} on ${host}: anyone on the network can watch the camera (no password)`);
     } catch (error) {
       say(`live preview off: ${(error as Error).message}`);
       preview = null;
@@ -123,4 +129,9 @@ export async function run(argv: string[]): Promise<number> {
   await camera.stop();
   say(`done: ${session.counts.anchor} anchor and ${session.counts.positive} positive images in ${settings.paths.data}`);
   return 0;
+}
+
+/** The preview is private to this machine unless told otherwise (--preview-host). */
+export function isLoopbackPreview(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

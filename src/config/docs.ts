@@ -9,6 +9,12 @@ export interface SettingDoc {
   sensitive: boolean;
 }
 
+/** Defaults that differ per machine, shown as what they are made of (so the README table is the same everywhere). */
+const DOC_DEFAULTS: Record<string, string> = {
+  deviceId: '(hostname-<6 hex from /etc/machine-id>)',
+  deviceName: '(hostname)',
+};
+
 /** Flattens the schema for documentation (README table, `facegate config docs`). */
 export function describeSettings(): SettingDoc[] {
   const out: SettingDoc[] = [];
@@ -21,7 +27,7 @@ export function describeSettings(): SettingDoc[] {
           key,
           env: entry.env as string | undefined,
           arg: entry.arg as string | undefined,
-          default: key === 'deviceId' ? '(hostname)' : entry.default,
+          default: DOC_DEFAULTS[key] ?? entry.default,
           doc: entry.doc as string,
           sensitive: entry.sensitive === true,
         });

@@ -3,6 +3,14 @@ import { LIVENESS_KEYS } from '../face/liveness/stage.js';
 
 /** The custom value formats the schema (schema.ts) names; registered with convict once, on import. */
 
+/**
+ * A setting with a fixed set of values: the format lists them for convict, and the default carries the union
+ * type, so Settings reads e.g. `'simulated' | 'onoff'` and no code needs an `as` cast after loading.
+ */
+export function choice<const T extends string>(values: readonly T[], fallback: NoInfer<T>): { format: T[]; default: T } {
+  return { format: [...values], default: fallback };
+}
+
 /** setTimeout holds at most 2^31-1 ms (~24.8 days); a larger value silently fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

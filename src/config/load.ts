@@ -76,6 +76,17 @@ export function loadConfig(options: LoadOptions = {}): Config {
   return config;
 }
 
+/** The embedded broker binds the URL's host: fine on loopback, elsewhere only with credentials. */
+function embeddedBindIsSafe(mqtt: Settings['mqtt']): boolean {
+  if (mqtt.username && mqtt.password) return true;
+  try {
+    const host = new URL(mqtt.url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  } catch {
+    return true; // the url's own format check reports it
+  }
+}
+
 /** Rules that span several keys, which convict's per-key formats cannot express. */
 function crossCheck(s: Settings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -90,6 +101,13 @@ function crossCheck(s: Settings): ConfigProblem[] {
   }
   if (s.audit.required && !s.audit.enabled) {
     problems.push({ key: 'audit.required', reason: 'needs audit.enabled: true (the door cannot require a record it does not keep)' });
+  }
+  if (s.mqtt.requireSignatures && !s.mqtt.unlock.secret) {
+    problems.push({ key: 'mqtt.unlock.secret', reason: 'must be set when mqtt.requireSignatures is true (it signs every command)' });
+  }
+  if (s.mqtt.embedded === 'always' && !embeddedBindIsSafe(s.mqtt)) {
+    problems.push({ key: 'mqtt.embedded', reason: `"always" would open a broker without a password to every network (${s.mqtt.url}); ` +
+      'set mqtt.username and mqtt.password, or use a loopback mqtt.url such as mqtt://127.0.0.1:1883' });
   }
   if (s.camera.driver === 'http' && !s.camera.url) {
     problems.push({ key: 'camera.url', reason: 'must be set when camera.driver is "http"' });

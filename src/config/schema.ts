@@ -7,28 +7,28 @@ import { DETECTOR_KEYS, detectorChoicesDoc } from '../face/detect/registry.js';
 import { folderGalleryDir } from '../gallery/folder-store.js';
 import { GALLERY_STORE_KEYS, GALLERY_STORES } from '../gallery/stores.js';
 import { livenessSchema } from './liveness.js';
+import { defaultDeviceId } from './device-id.js';
+import { choice } from './formats.js';
+import { mqttSchema } from './schema-mqtt.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
 export const EXIT_CONFIG = EXIT_CODES.config;
 export { MAX_TIMER_MS } from './formats.js';
 
-/**
- * A setting with a fixed set of values: the format lists them for convict, and the default carries the union
- * type, so Settings reads e.g. `'simulated' | 'onoff'` and no code needs an `as` cast after loading.
- */
-function choice<const T extends string>(values: readonly T[], fallback: NoInfer<T>): { format: T[]; default: T } {
-  return { format: [...values], default: fallback };
-}
-/** MQTT topic segments must not carry wildcards or separators. */
-const topicSafe = (name: string) => name.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'facegate';
 
 export const schema = {
   deviceId: {
-    doc: 'Name of this door in MQTT topics and Home Assistant. Defaults to the hostname.',
+    doc: 'Id of this door in MQTT topics, the MQTT client id and Home Assistant unique ids. Defaults to the hostname plus 6 hex digits derived from /etc/machine-id, so two Pis both called "raspberrypi" do not collide.',
     format: 'topic-segment',
-    default: topicSafe(hostname()),
+    default: defaultDeviceId(),
     env: 'FACEGATE_DEVICE_ID',
     arg: 'device-id',
+  },
+  deviceName: {
+    doc: 'Friendly name of this door (the Home Assistant device name). Defaults to the hostname.',
+    format: String,
+    default: hostname(),
+    env: 'FACEGATE_DEVICE_NAME',
   },
   paths: {
     data: {
@@ -227,41 +227,7 @@ export const schema = {
     windowMs: { doc: 'Window in which denied attempts are counted.', format: 'timer-ms', default: 60000, env: 'FACEGATE_FAILURE_WINDOW_MS' },
     lockoutMs: { doc: 'How long triggers are ignored after too many denials.', format: 'timer-ms', default: 300000, env: 'FACEGATE_LOCKOUT_MS' },
   },
-  mqtt: {
-    enabled: { doc: 'Publish attempts and take commands over MQTT.', format: 'strict-boolean', default: true, env: 'FACEGATE_MQTT_ENABLED' },
-    url: { doc: 'Broker URL.', format: 'mqtt-url', default: 'mqtt://localhost:1883', env: 'FACEGATE_MQTT_URL', arg: 'mqtt-url' },
-    embedded: {
-      doc: 'Embedded aedes broker: "auto" starts one on the URL\'s port when nothing answers there (localhost only); "always"; "never".',
-      ...choice(['auto', 'always', 'never'], 'auto'),
-      env: 'FACEGATE_MQTT_EMBEDDED',
-    },
-    baseTopic: { doc: 'Topic prefix; topics are <baseTopic>/<deviceId>/...', format: 'topic-base', default: 'facegate', env: 'FACEGATE_MQTT_BASE_TOPIC' },
-    clientId: { doc: 'MQTT client id. Empty = facegate-<deviceId> (stable per device).', format: String, default: '', env: 'FACEGATE_MQTT_CLIENT_ID' },
-    username: { doc: 'Broker user name.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_USERNAME' },
-    password: { doc: 'Broker password.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_PASSWORD', sensitive: true },
-    protocolVersion: { doc: 'MQTT protocol: 4 = 3.1.1 (works with the embedded aedes broker), 5 = MQTT 5.', format: [4, 5], default: 4 as 4 | 5, env: 'FACEGATE_MQTT_PROTOCOL_VERSION' },
-    keepaliveS: { doc: 'Keepalive in seconds; the broker publishes the Last Will after 1.5x this without traffic.', format: 'positive-int', default: 30, env: 'FACEGATE_MQTT_KEEPALIVE_S' },
-    reconnectMinMs: { doc: 'First reconnect delay; doubles with jitter up to reconnectMaxMs.', format: 'timer-ms', default: 1000, env: 'FACEGATE_MQTT_RECONNECT_MIN_MS' },
-    reconnectMaxMs: { doc: 'Longest reconnect delay.', format: 'timer-ms', default: 30000, env: 'FACEGATE_MQTT_RECONNECT_MAX_MS' },
-    tls: {
-      ca: { doc: 'CA certificate file (PEM) for mqtts://.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CA' },
-      cert: { doc: 'Client certificate file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_CERT' },
-      key: { doc: 'Client private key file (PEM).', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_TLS_KEY', sensitive: true },
-      rejectUnauthorized: { doc: 'Verify the broker\'s certificate.', format: 'strict-boolean', default: true, env: 'FACEGATE_MQTT_TLS_REJECT_UNAUTHORIZED' },
-    },
-    commandMaxAgeMs: { doc: 'Commands whose timestamp is older than this (or this far in the future) are refused.', format: 'timer-ms', default: 30000, env: 'FACEGATE_MQTT_COMMAND_MAX_AGE_MS' },
-    replayCacheSize: { doc: 'How many recent command ids are remembered (on disk) to refuse replays.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_REPLAY_CACHE_SIZE' },
-    unlock: {
-      enabled: { doc: 'Allow cmd/unlock (remote unlock). Off by default.', format: 'strict-boolean', default: false, env: 'FACEGATE_MQTT_UNLOCK_ENABLED' },
-      secret: { doc: 'Shared secret for the HMAC-SHA256 that every cmd/unlock must carry. Required when unlock is enabled.', format: 'optional-string', default: null as string | null, env: 'FACEGATE_MQTT_UNLOCK_SECRET', sensitive: true },
-    },
-    outboxMax: { doc: 'Attempt events kept on disk while the broker is unreachable; the oldest are dropped (and counted) beyond this.', format: 'positive-int', default: 1000, env: 'FACEGATE_MQTT_OUTBOX_MAX' },
-    snapshots: { doc: 'Publish a JPEG of the probe face on <base>/snapshot after each attempt.', format: 'strict-boolean', default: false, env: 'FACEGATE_MQTT_SNAPSHOTS' },
-    homeAssistant: {
-      enabled: { doc: 'Publish Home Assistant MQTT discovery configs.', format: 'strict-boolean', default: true, env: 'FACEGATE_HA_ENABLED' },
-      prefix: { doc: 'Home Assistant discovery prefix.', format: 'topic-base', default: 'homeassistant', env: 'FACEGATE_HA_PREFIX' },
-    },
-  },
+  mqtt: mqttSchema,
   audit: {
     enabled: { doc: 'Append every attempt to <paths.state>/audit/attempts-YYYY-MM-DD.jsonl.', format: 'strict-boolean', default: true, env: 'FACEGATE_AUDIT_ENABLED' },
     snapshots: { doc: 'Keep a JPEG of the probe face beside each audit line.', format: 'strict-boolean', default: false, env: 'FACEGATE_AUDIT_SNAPSHOTS' },
@@ -291,6 +257,13 @@ export const schema = {
   },
   preview: {
     port: { doc: 'Port of the MJPEG live preview served by "facegate collect" (0 = off).', format: 'port', default: 8081, env: 'FACEGATE_PREVIEW_PORT', arg: 'preview-port' },
+    host: {
+      doc: 'Address the live preview listens on. 127.0.0.1 = this machine only (reach it over `ssh -L 8081:localhost:8081`); 0.0.0.0 = every network the machine is on, without a password.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'FACEGATE_PREVIEW_HOST',
+      arg: 'preview-host',
+    },
   },
 };
 

@@ -1,7 +1,10 @@
 import type { ClosestMatch, Decision, FaceBox, IdentityScore, LivenessReport, StageTimings, Thresholds } from './types.js';
 
-/** What started an attempt. */
-export type Trigger = 'button' | 'signal' | 'keyboard' | 'mqtt';
+/**
+ * What started an attempt. `remote` is an opening without a face (a signed remote unlock): it is an attempt
+ * too, so every opening has its event, audit line and Home Assistant logbook entry.
+ */
+export type Trigger = 'button' | 'signal' | 'keyboard' | 'mqtt' | 'remote';
 
 /** The one record of an attempt: MQTT payload, audit line and log entry alike. */
 export interface AttemptEvent {
@@ -24,7 +27,7 @@ export interface AttemptEvent {
   reason?: string;
   /** The liveness stage's outcome; absent on error events that never reached it. */
   liveness?: LivenessReport;
-  /** Id of the MQTT command that asked for it, when one did. */
+  /** Id of the command (cmd/verify, cmd/unlock) that asked for it, when one did. */
   commandId?: string;
 }
 
@@ -39,7 +42,8 @@ export interface StatusEvent {
   gallery: { identities: number; images: number };
   model: string;
   backend: string;
-  lastAttempt: Pick<AttemptEvent, 'id' | 'ts' | 'decision' | 'identity'> | null;
+  /** meanScore is here (retained) so a dashboard shows the last score again after it restarts. */
+  lastAttempt: Pick<AttemptEvent, 'id' | 'ts' | 'decision' | 'identity' | 'meanScore'> | null;
   attemptsToday: number;
   lockedOutUntil: string | null;
   /** "failing" while attempts cannot be written to the audit log (disk full, read-only); "off" when disabled. */

@@ -34,6 +34,15 @@ export function errorEvent(facts: AttemptFacts, reason: string): AttemptEvent {
   };
 }
 
+/** A remote unlock: an opening without a face, recorded like any attempt (trigger `remote`, the command id). */
+export function remoteUnlockEvent(id: string, at: number, commandId: string, pulsed: boolean): AttemptEvent {
+  return {
+    id, ts: iso(at), trigger: 'remote', decision: pulsed ? 'granted' : 'error', identity: null,
+    fraction: 0, meanScore: 0, thresholds: null, timings: { total: 0 }, face: null,
+    reason: pulsed ? 'remote unlock' : 'remote unlock: the relay pulse failed', commandId,
+  };
+}
+
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

@@ -3,8 +3,8 @@ import { createCamera } from '../camera/factory.js';
 import type { Camera } from '../camera/camera.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { cameraFolder, galleryDir, type Settings } from '../config/index.js';
-import type { AttemptEvent, EventSink, Trigger } from '../core/events.js';
-import type { CommandHandlers } from '../mqtt/bridge.js';
+import type { AttemptEvent, Trigger } from '../core/events.js';
+import type { CommandPort } from '../core/commands.js';
 import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
@@ -14,20 +14,20 @@ import { join } from 'node:path';
 import { FileLockoutStore } from './lockout-store.js';
 import { prepareStateDir } from './state-dir.js';
 import { StatusFileSink } from './status-file.js';
-import { Door, type Refusal } from './door.js';
+import { daemonCommandPort } from './commands.js';
+import { startMqttTransport, type ClosableSink } from './mqtt.js';
+import { Door } from './door.js';
 import { guardDoorRelay } from '../process/relay-guard.js';
 import { FanOutSink, logSink } from './sinks.js';
 import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type StopTrigger } from './triggers.js';
 
-/** An event sink that also owns a connection (the MQTT bridge: close() publishes "offline"). */
-export interface ClosableSink extends EventSink {
-  close(): Promise<void>;
-}
+export type { ClosableSink } from './mqtt.js';
 
 /** Substitutes for tests; the daemon builds the real ones from settings. */
 export interface DaemonDeps {
   createVerifier?: (settings: Settings, log: Logger) => Promise<Verifier>;
-  startMqtt?: (settings: Settings, log: Logger, handlers: CommandHandlers) => Promise<ClosableSink>;
+  /** The MQTT transport: events out, commands in through the port. */
+  startMqtt?: (settings: Settings, log: Logger, port: CommandPort) => Promise<ClosableSink>;
   createCamera?: (settings: Settings, log: Logger) => Promise<Camera>;
   createGpio?: (settings: Settings['gpio'], log: Logger) => Promise<GpioSet>;
   keyboardInput?: KeyInput;
@@ -60,10 +60,7 @@ export type ReloadResult = { ok: true } | { refused: string };
 /** How often status.json is rewritten without a door event (camera health, frame age). */
 const STATUS_REFRESH_MS = 15_000;
 
-/** Why a press was refused, in words an MQTT reply can carry. */
-export function refusalText(reason: Refusal, lockedOutUntil: string | null): string {
-  return `the door is ${reason.replace('_', ' ')}${lockedOutUntil ? ` until ${lockedOutUntil}` : ''}`;
-}
+export { refusalText } from './commands.js';
 
 /** The composition root: builds every adapter from settings, wires them to the door, starts them. */
 export async function startDaemon(configured: Settings, log: Logger, deps: DaemonDeps = {}): Promise<Daemon> {
@@ -127,12 +124,14 @@ export async function startDaemon(configured: Settings, log: Logger, deps: Daemo
       door.reloadLockout();
       const result = await reloadGallery(origin);
       statusFile?.reloaded(door.status());
+      // The state carries the gallery counts: every sink (MQTT's retained state too) gets them now.
+      void sinks.status(door.status());
       return result;
     };
-    const handlers = commandHandlers(door, reload);
+    const port = daemonCommandPort(door, reload, log.child({ component: 'commands' }));
     let bridge: ClosableSink | null = null;
     if (settings.mqtt.enabled) {
-      bridge = await (deps.startMqtt ?? loadMqttBridge)(settings, log, handlers);
+      bridge = await (deps.startMqtt ?? startMqttTransport)(settings, log, port);
       sinks.add('mqtt', bridge);
       const started = bridge;
       cleanup.push(() => started.close());
@@ -203,22 +202,6 @@ function reloader(verifier: Verifier, log: Logger): (origin: string) => Promise<
   };
 }
 
-/** MQTT commands that passed the bridge's checks; refusals are returned (the bridge replies with them). */
-function commandHandlers(door: Door, reload: (origin: string) => Promise<ReloadResult>): CommandHandlers {
-  return {
-    async verify(commandId) {
-      const outcome = await door.trigger('mqtt', commandId);
-      return outcome.accepted ? outcome.event : { refused: refusalText(outcome.reason, outcome.lockedOutUntil) };
-    },
-    async unlock(commandId) {
-      if (door.getPhase() === 'stopped') return { refused: 'the door is stopping' };
-      door.unlock(`mqtt command ${commandId}`);
-      return { ok: true };
-    },
-    reload: () => reload('mqtt'),
-  };
-}
-
 /** Tells a first-time user what to do next, instead of leaving them to wonder why every attempt fails. */
 function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera, log: Logger): void {
   const liveness = verifier.liveness();
@@ -242,9 +225,4 @@ async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> 
   const { createVerifier } = await import('../face/verifier.js');
   // Warmed up before startDaemon returns, so before READY=1: the first press is as fast as later ones.
   return createVerifier(settings, log, { warmUp: { width: settings.camera.width, height: settings.camera.height } });
-}
-
-async function loadMqttBridge(settings: Settings, log: Logger, handlers: CommandHandlers): Promise<ClosableSink> {
-  const { startMqttBridge } = await import('../mqtt/bridge.js');
-  return startMqttBridge(settings, log, handlers);
 }

@@ -5,10 +5,11 @@ import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '..
 import type { LedPattern, Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../core/types.js';
-import { errorEvent, eventFromResult, iso } from './attempt-event.js';
+import { errorEvent, eventFromResult, iso, remoteUnlockEvent } from './attempt-event.js';
 import { Lockout, type LockoutStore } from './lockout.js';
 import { errorText } from '../core/errors.js';
 import { captureFrames, livenessState, RED_PATTERN } from './presentation.js';
+import { runStage } from './stage.js';
 
 /**
  * The door controller: the one place that decides what happens next. It knows interfaces only (camera,
@@ -27,6 +28,9 @@ export type Refusal = 'busy' | 'cooldown' | 'locked_out' | 'stopped';
 export type TriggerOutcome =
   | { accepted: true; event: AttemptEvent }
   | { accepted: false; reason: Refusal; lockedOutUntil: string | null };
+
+/** A remote request nobody authenticated gets its own lockout budget (see Door.trigger). */
+export type TriggerOptions = { unauthenticated?: boolean };
 
 export interface DoorLeds {
   green: Output | null;
@@ -67,6 +71,8 @@ export class Door {
   private running: Promise<unknown> | null = null;
   private readonly pending = new Set<Promise<void>>();
   private readonly lockout: Lockout;
+  /** Unauthenticated remote denials lock out only those requests: a broker client must not lock residents out. */
+  private readonly remoteLockout: Lockout;
   private relayTimer: Timer | null = null;
   private resultTimer: Timer | null = null;
   private cooldownTimer: Timer | null = null;
@@ -81,6 +87,7 @@ export class Door {
       o.log.error({ err: error }, 'lockout state could not be read or written: it will not survive a restart'));
     const until = this.lockout.lockedOutUntil();
     if (until !== null) o.log.warn({ until: iso(until) }, 'still locked out from before the restart');
+    this.remoteLockout = new Lockout(o.settings.security, o.clock); // in memory: never the residents' budget
   }
 
   /**
@@ -89,6 +96,7 @@ export class Door {
    */
   clearLockout(by: string): boolean {
     const was = this.lockout.clear();
+    this.remoteLockout.clear();
     this.lockoutTimer?.cancel();
     this.o.log.warn({ by, wasLockedOut: was }, 'lockout cleared');
     this.publishStatus(true);
@@ -119,25 +127,31 @@ export class Door {
     return 'idle';
   }
 
-  /** A press from any source. Resolves with the attempt's event, or why no attempt was made. */
-  async trigger(trigger: Trigger, commandId?: string): Promise<TriggerOutcome> {
-    const refusal = this.refusal();
+  /** A press from any source: the attempt's event, or why none was made (unauthenticated: see remoteLockout). */
+  async trigger(trigger: Trigger, commandId?: string, options: TriggerOptions = {}): Promise<TriggerOutcome> {
+    const lockout = options.unauthenticated ? this.remoteLockout : this.lockout;
+    const refusal = this.refusal() ?? (lockout.isLockedOut() ? 'locked_out' : null);
     if (refusal) {
       this.ignoredPresses += 1;
       this.o.log.debug({ trigger, refusal, ignoredPresses: this.ignoredPresses }, 'press ignored');
-      const until = this.lockout.lockedOutUntil();
+      const until = this.lockout.lockedOutUntil() ?? lockout.lockedOutUntil();
       return { accepted: false, reason: refusal, lockedOutUntil: until === null ? null : iso(until) };
     }
-    const attempt = this.attempt(trigger, commandId);
+    const attempt = this.attempt(trigger, commandId, lockout);
     this.running = attempt;
     return { accepted: true, event: await attempt };
   }
 
-  /** Remote unlock (an authenticated MQTT command): the same capped pulse as a granted attempt. */
-  unlock(reason: string): { ms: number } {
+  /** Remote unlock (authenticated): a capped pulse and an attempt event (trigger remote); ms 0 = pulse failed. */
+  unlock(commandId: string): { ms: number; event: AttemptEvent } {
     if (this.phase === 'stopped') throw new Error('the door is stopped');
-    this.o.log.warn({ reason }, 'remote unlock');
-    return { ms: this.pulseRelay(this.o.settings.door.unlockMs) };
+    const ms = this.pulseRelay(this.o.settings.door.unlockMs);
+    const event = remoteUnlockEvent(this.o.newId(), this.o.clock.now(), commandId, ms > 0);
+    this.record(event);
+    this.publishStatus(true);
+    this.o.log.warn({ decision: event.decision, trigger: 'remote', commandId, ms }, `remote unlock: attempt ${event.decision}`);
+    this.track(this.o.sink.attempt(event));
+    return { ms, event };
   }
 
   status(): StatusEvent {
@@ -181,7 +195,7 @@ export class Door {
     return null;
   }
 
-  private async attempt(trigger: Trigger, commandId: string | undefined): Promise<AttemptEvent> {
+  private async attempt(trigger: Trigger, commandId: string | undefined, lockout: Lockout): Promise<AttemptEvent> {
     const { clock, settings } = this.o;
     const id = this.o.newId();
     const startedAt = clock.now();
@@ -200,13 +214,13 @@ export class Door {
     let snapshot: Buffer | undefined;
     let captureMs: number | undefined;
     try {
-      const { frame, burst } = await this.stage('capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
+      const { frame, burst } = await runStage(clock, 'capture', settings.door.captureTimeoutMs, controller.signal, (signal) =>
         captureFrames(this.o.camera, this.o.verifier, signal),
       );
       captureMs = clock.now() - startedAt;
       log.debug({ source: frame.source, bytes: frame.data.length, frames: 1 + burst.length, captureMs }, 'frame captured');
       this.setPhase('verifying');
-      const result = await this.stage('verify', settings.door.verifyTimeoutMs, controller.signal, (signal) =>
+      const result = await runStage(clock, 'verify', settings.door.verifyTimeoutMs, controller.signal, (signal) =>
         this.o.verifier.verify(frame.data, { signal, wantFaceJpeg: this.o.wantSnapshot === true, burst: burst.map((f) => f.data) }),
       );
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -224,7 +238,7 @@ export class Door {
     if (this.o.recordFirst && !(await this.o.recordFirst(event, snapshot)) && event.decision === 'granted') {
       event = { ...event, decision: 'error', reason: 'not opening: the attempt could not be recorded (audit failing, audit.required is on)' };
     }
-    this.conclude(event, log);
+    this.conclude(event, log, lockout);
     log.info(
       { decision: event.decision, identity: event.identity, reason: event.reason, fraction: event.fraction,
         timings: event.timings, ignoredPresses: this.ignoredPresses - ignoredBefore },
@@ -235,22 +249,22 @@ export class Door {
   }
 
   /** Outputs, lockout bookkeeping and the next phase for a finished attempt. */
-  private conclude(event: AttemptEvent, log: Logger): void {
+  private conclude(event: AttemptEvent, log: Logger, lockout: Lockout): void {
     const { settings, clock } = this.o;
-    this.lastAttempt = { id: event.id, ts: event.ts, decision: event.decision, identity: event.identity };
-    const date = event.ts.slice(0, 10);
-    this.today = { date, attempts: (this.today.date === date ? this.today.attempts : 0) + 1 };
+    this.record(event);
     if (this.phase === 'stopped') return;
 
     if (event.decision === 'granted') {
       this.lockout.recordGranted();
+      this.remoteLockout.recordGranted();
       this.lockoutTimer?.cancel();
       this.pulseRelay(settings.door.unlockMs);
       this.showResult(this.o.leds.green, 'on');
     } else {
-      this.relayOff(`attempt ${event.decision}`);
+      // A fault switches the relay off; a decision never cuts a running (capped) pulse short: 3 s became 2.3 s.
+      if (event.decision === 'error' || this.relayTimer === null) this.relayOff(`attempt ${event.decision}`);
       this.showResult(this.o.leds.red, RED_PATTERN[event.decision]);
-      if ((event.decision === 'denied' || event.decision === 'spoof') && this.lockout.recordDenied()) {
+      if ((event.decision === 'denied' || event.decision === 'spoof') && lockout.recordDenied()) {
         log.warn({ lockoutMs: settings.security.lockoutMs }, 'too many denied or spoofed attempts: locked out');
         this.lockoutTimer = clock.setTimeout(() => this.publishStatus(false), settings.security.lockoutMs);
       }
@@ -265,27 +279,11 @@ export class Door {
     }, settings.door.cooldownMs);
   }
 
-  /** Runs one stage under its own timeout; resolves or rejects as soon as either fires, whatever the work does. */
-  private async stage<T>(name: string, timeoutMs: number, parent: AbortSignal, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (parent.aborted) throw parent.reason;
-    const controller = new AbortController();
-    const onParentAbort = () => controller.abort(parent.reason);
-    parent.addEventListener('abort', onParentAbort, { once: true });
-    const timer = this.o.clock.setTimeout(
-      () => controller.abort(new Error(`${name} timed out after ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-        Promise.resolve()
-          .then(() => work(controller.signal))
-          .then(resolve, (error: unknown) => reject(new Error(`${name} failed: ${errorText(error)}`)));
-      });
-    } finally {
-      timer.cancel();
-      parent.removeEventListener('abort', onParentAbort);
-    }
+  /** Bookkeeping for every attempt, remote unlocks included. */
+  private record(event: AttemptEvent): void {
+    this.lastAttempt = { id: event.id, ts: event.ts, decision: event.decision, identity: event.identity, meanScore: event.meanScore };
+    const date = event.ts.slice(0, 10);
+    this.today = { date, attempts: (this.today.date === date ? this.today.attempts : 0) + 1 };
   }
 
   private pulseRelay(requestedMs: number): number {

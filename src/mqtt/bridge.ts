@@ -1,29 +1,28 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Settings } from '../config/index.js';
-import type { AttemptEvent, EventSink, StatusEvent } from '../core/events.js';
+import type { CommandPort } from '../core/commands.js';
+import type { EventSink } from '../core/events.js';
 import type { Logger } from '../log.js';
-import { maybeStartEmbeddedBroker, type EmbeddedBroker } from './broker.js';
+import { AttemptsFeature } from './attempts.js';
+import { AvailabilityFeature } from './availability.js';
 import { ManagedConnection, redactUrl, type LastWill } from './client.js';
-import { CommandGate, type CommandVerdict } from './commands.js';
-import { discoveryMessages } from './discovery.js';
+import { CommandGate } from './commands.js';
+import { Hub, type MqttFeature } from './hub.js';
 import { Outbox } from './outbox.js';
+import { RemoteCommandsFeature } from './remote-commands.js';
 import { ReplayCache } from './replay-cache.js';
-import { commandNameOf, topicsFor, type Topics } from './topics.js';
-
-/** What the daemon does for a command that passed every check. Handlers refuse by returning a reason. */
-export interface CommandHandlers {
-  verify(commandId: string): Promise<AttemptEvent | { refused: string }>;
-  unlock(commandId: string): Promise<{ ok: true } | { refused: string }>;
-  reload(): Promise<{ ok: true } | { refused: string }>;
-}
+import { StateFeature } from './state.js';
+import { topicsFor } from './topics.js';
 
 export interface MqttBridge extends EventSink {
-  /** Publishes `offline` (retained), disconnects, and stops the embedded broker if this bridge started it. */
+  /** Stops every feature (availability last: `offline`, retained) and disconnects. */
   close(): Promise<void>;
   connected(): boolean;
   url: string;
 }
+
+/** The slices of the settings the bridge reads. */
+export type BridgeSettings = Pick<Settings, 'deviceId' | 'deviceName' | 'mqtt' | 'paths'>;
 
 export interface BridgeOptions {
   /**
@@ -35,210 +34,74 @@ export interface BridgeOptions {
   pressMinIntervalMs?: number;
   now?: () => number;
   connectTimeoutMs?: number;
-  /** Override the embedded-broker decision (tests start their own). */
-  startEmbedded?: boolean;
+  /**
+   * Connection settings that replace the configured ones: the daemon passes the embedded broker's own
+   * credentials and dialect (3.1.1) when it started one.
+   */
+  connection?: Partial<Pick<Settings['mqtt'], 'url' | 'username' | 'password' | 'protocolVersion'>>;
 }
 
-type Result = { id: string | null; command: string; ok: boolean; reason?: string; attemptId?: string; decision?: string; identity?: string | null };
-
-export async function startMqttBridge(settings: Settings, log: Logger, handlers: CommandHandlers, opts: BridgeOptions = {}): Promise<MqttBridge> {
+/**
+ * One MQTT connection and the features on it, each with start()/stop() (zigbee2mqtt's extension lifecycle):
+ * availability, state, attempts (outbox and snapshots), commands (into the daemon's CommandPort) and, only
+ * when enabled, Home Assistant discovery (imported lazily). A feature registers its subscriptions and
+ * connect hooks with the hub and releases them when stopped.
+ */
+export async function startMqttBridge(settings: BridgeSettings, log: Logger, port: CommandPort, opts: BridgeOptions = {}): Promise<MqttBridge> {
   const mqttLog = log.child({ component: 'mqtt' });
+  const mqtt = { ...settings.mqtt, ...opts.connection };
   const topics = topicsFor(settings);
   const now = opts.now ?? Date.now;
   const stateDir = join(settings.paths.state, 'mqtt');
-  const outbox = new Outbox(join(stateDir, 'outbox.jsonl'), settings.mqtt.outboxMax, mqttLog);
-  const replay = new ReplayCache(join(stateDir, 'replay-cache.jsonl'), settings.mqtt.replayCacheSize, settings.mqtt.commandMaxAgeMs, mqttLog);
+  const replay = (file: string) => new ReplayCache(join(stateDir, file), mqtt.replayCacheSize, mqtt.commandMaxAgeMs, mqttLog);
   const gate = new CommandGate({
     deviceId: settings.deviceId,
-    maxAgeMs: settings.mqtt.commandMaxAgeMs,
-    unlockEnabled: settings.mqtt.unlock.enabled,
-    unlockSecret: settings.mqtt.unlock.secret,
-    replay,
+    maxAgeMs: mqtt.commandMaxAgeMs,
+    unlockEnabled: mqtt.unlock.enabled,
+    secret: mqtt.unlock.secret,
+    requireSignatures: mqtt.requireSignatures,
+    unsignedPerMinute: mqtt.unsignedPerMinute,
+    replay: replay('replay-cache.jsonl'),
+    unsignedReplay: replay('replay-cache-unsigned.jsonl'),
     now,
   });
-  const embedded: EmbeddedBroker | null =
-    opts.startEmbedded === false ? null : await maybeStartEmbeddedBroker(settings.mqtt, mqttLog);
 
-  const bridge = new Bridge(settings, mqttLog, handlers, topics, outbox, gate, now, opts.pressMinIntervalMs ?? 3000);
+  const hub = new Hub(mqttLog);
   const will: LastWill = { topic: topics.availability, payload: 'offline', retain: true, qos: 1 };
-  const connection = new ManagedConnection(
-    settings,
-    settings.mqtt.clientId || `facegate-${settings.deviceId}`,
-    will,
-    { onConnect: () => bridge.onConnect(), onMessage: (t, p, r) => bridge.onMessage(t, p, r) },
-    mqttLog,
-    { clean: opts.clean ?? true, connectTimeoutMs: opts.connectTimeoutMs },
-  );
-  bridge.connection = connection;
+  const connection = new ManagedConnection({ mqtt }, mqtt.clientId || `facegate-${settings.deviceId}`, will, hub.hooks(), mqttLog,
+    { clean: opts.clean ?? true, connectTimeoutMs: opts.connectTimeoutMs });
+  hub.connection = connection;
+
+  const commands = new RemoteCommandsFeature(hub, topics, gate, port,
+    { pressMinIntervalMs: opts.pressMinIntervalMs ?? 3000, revealToUnsigned: mqtt.revealToUnsigned, now }, mqttLog);
+  const state = new StateFeature(hub, topics.state, mqttLog);
+  const attempts = new AttemptsFeature(hub, new Outbox(join(stateDir, 'outbox.jsonl'), mqtt.outboxMax, mqttLog), {
+    attemptTopic: topics.attempt,
+    snapshotTopic: topics.snapshot,
+    snapshots: mqtt.snapshots,
+    mayShowFace: (event) => mqtt.revealToUnsigned || !commands.startedUnsigned(event.commandId),
+  }, mqttLog);
+  // Order matters on every connect: online first, then what the features publish.
+  const features: MqttFeature[] = [new AvailabilityFeature(hub, topics.availability), state, attempts, commands];
+  if (mqtt.homeAssistant.enabled) {
+    const { HomeAssistantFeature } = await import('./homeassistant.js');
+    features.push(new HomeAssistantFeature(hub, { ...settings, mqtt }, topics, mqttLog, now));
+  }
+  for (const feature of features) await feature.start();
   connection.start();
+
+  let closing: Promise<void> | null = null;
   return {
     url: redactUrl(connection.url),
     connected: () => connection.connected(),
-    attempt: (event, snapshot) => bridge.attempt(event, snapshot),
-    status: (event) => bridge.status(event),
-    close: async () => {
-      await connection.close([will]);
-      await embedded?.close();
-    },
+    attempt: (event, snapshot) => attempts.attempt(event, snapshot),
+    status: (event) => state.status(event),
+    close: () => (closing ??= (async () => {
+      hub.shuttingDown = true;
+      for (const feature of [...features].reverse()) {
+        await feature.stop().catch((error: unknown) => mqttLog.warn({ err: error, feature: feature.name }, 'mqtt: feature did not stop cleanly'));
+      }
+      await connection.close();
+    })()),
   };
-}
-
-class Bridge {
-  connection!: ManagedConnection;
-  private lastStatus: StatusEvent | null = null;
-  private draining: Promise<void> | null = null;
-  private lastPressAt = -Infinity;
-
-  constructor(
-    private readonly settings: Settings,
-    private readonly log: Logger,
-    private readonly handlers: CommandHandlers,
-    private readonly topics: Topics,
-    private readonly outbox: Outbox,
-    private readonly gate: CommandGate,
-    private readonly now: () => number,
-    private readonly pressMinIntervalMs: number,
-  ) {}
-
-  async onConnect(): Promise<void> {
-    const filters = [this.topics.commandFilter, this.topics.verifyPress];
-    if (this.settings.mqtt.homeAssistant.enabled) filters.push(this.topics.homeAssistantStatus);
-    await this.connection.subscribe(filters, 1);
-    await this.connection.publish(this.topics.availability, 'online', { qos: 1, retain: true });
-    if (this.settings.mqtt.homeAssistant.enabled) await this.publishDiscovery();
-    if (this.lastStatus) await this.publishStatus(this.lastStatus);
-    this.drain();
-  }
-
-  /** Durably queued first, then sent in order: the door never waits for the broker. */
-  async attempt(event: AttemptEvent, snapshot?: Buffer): Promise<void> {
-    this.outbox.push({ topic: this.topics.attempt, payload: JSON.stringify(event) });
-    // Snapshots are live-only (large, and a face picture should not linger in a queue or as retained).
-    if (snapshot && this.settings.mqtt.snapshots && this.connection.connected()) {
-      this.connection.publish(this.topics.snapshot, snapshot, { qos: 0, retain: false }).catch(() => undefined);
-    }
-    this.drain();
-  }
-
-  /** Not awaited past the hand-over: a half-open connection must not hold up the door (or its stop). */
-  async status(event: StatusEvent): Promise<void> {
-    this.lastStatus = event;
-    if (this.connection.connected()) void this.publishStatus(event);
-  }
-
-  private async publishStatus(event: StatusEvent): Promise<void> {
-    await this.connection
-      .publish(this.topics.state, JSON.stringify(event), { qos: 1, retain: true })
-      .catch((error: Error) => this.log.debug({ reason: error.message }, 'mqtt: state not published; sent again on reconnect'));
-  }
-
-  private async publishDiscovery(): Promise<void> {
-    for (const message of discoveryMessages(this.settings, this.topics)) {
-      await this.connection.publish(message.topic, message.payload, { qos: 1, retain: true });
-    }
-  }
-
-  /** One drain loop at a time; it stops on the first failure and the next connect restarts it. */
-  drain(): Promise<void> {
-    if (this.draining) return this.draining;
-    const run = async () => {
-      // Yield first, so the loop never finishes before `this.draining` is assigned.
-      await Promise.resolve();
-      try {
-        for (let head = this.outbox.peek(); head && this.connection.connected(); head = this.outbox.peek()) {
-          await this.connection.publish(head.topic, head.payload, { qos: 1, retain: false });
-          this.outbox.shift();
-        }
-      } catch (error) {
-        this.log.debug({ reason: (error as Error).message, queued: this.outbox.size }, 'mqtt: outbox drain paused');
-      } finally {
-        this.draining = null;
-      }
-    };
-    this.draining = run();
-    return this.draining;
-  }
-
-  onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    if (topic === this.topics.homeAssistantStatus) {
-      if (payload.toString() === 'online' && !retained) {
-        this.log.info('Home Assistant restarted: republishing discovery');
-        this.publishDiscovery().catch(() => undefined);
-      }
-      return;
-    }
-    if (topic === this.topics.verifyPress) {
-      this.onPress(retained);
-      return;
-    }
-    const name = commandNameOf(this.topics, topic);
-    if (name === null) return;
-    if (payload.length === 0) {
-      // An empty payload is how a retained message is deleted (we do it ourselves below): not a command.
-      this.log.debug({ command: name }, 'mqtt: empty command payload ignored (retained message cleared)');
-      return;
-    }
-    if (retained) {
-      // Left behind on the broker it would come back at every reconnect; clear it after refusing it.
-      this.connection.publish(topic, '', { qos: 1, retain: true }).catch(() => undefined);
-    }
-    let verdict: CommandVerdict;
-    try {
-      verdict = this.gate.check(name, payload, retained);
-    } catch (error) {
-      this.log.error({ err: error, command: name }, 'mqtt: command check failed; refusing');
-      verdict = { ok: false, name, id: null, reason: 'internal error while checking the command' };
-    }
-    if (!verdict.ok) {
-      this.log.warn({ command: name, commandId: verdict.id, reason: verdict.reason }, 'mqtt: command refused');
-      this.publishResult(name, { id: verdict.id, command: name, ok: false, reason: verdict.reason });
-      return;
-    }
-    this.log.info({ command: verdict.name, commandId: verdict.id }, 'mqtt: command accepted');
-    this.execute(verdict.name, verdict.id).then(
-      (result) => this.publishResult(verdict.name, result),
-      (error: unknown) => {
-        this.log.error({ err: error, command: verdict.name, commandId: verdict.id }, 'mqtt: command failed');
-        this.publishResult(verdict.name, { id: verdict.id, command: verdict.name, ok: false, reason: `failed: ${(error as Error).message ?? error}` });
-      },
-    );
-  }
-
-  /**
-   * Home Assistant buttons send a fixed payload (no fresh id or ts to check), so cmd/verify/press can only ever
-   * start a verification, exactly like the door's push button, and at most once per pressMinIntervalMs.
-   */
-  private onPress(retained: boolean): void {
-    const id = `press-${randomUUID()}`;
-    const refuse = (reason: string) => {
-      this.log.warn({ commandId: id, reason }, 'mqtt: verify press refused');
-      this.publishResult('verify', { id, command: 'verify', ok: false, reason });
-    };
-    if (retained) return refuse('retained: press ignored');
-    const at = this.now();
-    if (at - this.lastPressAt < this.pressMinIntervalMs) return refuse(`rate limited: one press per ${this.pressMinIntervalMs} ms`);
-    this.lastPressAt = at;
-    this.execute('verify', id).then(
-      (result) => this.publishResult('verify', result),
-      (error: unknown) => refuse(`failed: ${(error as Error).message ?? error}`),
-    );
-  }
-
-  private async execute(name: 'verify' | 'unlock' | 'reload', id: string): Promise<Result> {
-    if (name === 'verify') {
-      const outcome = await this.handlers.verify(id);
-      if ('refused' in outcome) return { id, command: name, ok: false, reason: outcome.refused };
-      return { id, command: name, ok: true, attemptId: outcome.id, decision: outcome.decision, identity: outcome.identity };
-    }
-    const outcome = name === 'unlock' ? await this.handlers.unlock(id) : await this.handlers.reload();
-    return 'refused' in outcome ? { id, command: name, ok: false, reason: outcome.refused } : { id, command: name, ok: true };
-  }
-
-  private publishResult(name: string, result: Result): void {
-    const payload = JSON.stringify({ ...result, ts: new Date(this.now()).toISOString() });
-    // Results are not queued: a reply that arrives minutes later would only mislead the sender.
-    this.connection.publish(this.topics.result(name), payload, { qos: 1, retain: false }).catch((error: Error) => {
-      this.log.warn({ command: name, commandId: result.id, reason: error.message }, 'mqtt: result not delivered');
-    });
-  }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { MqttClient, connect as mqttConnect, type IClientOptions, type IClientPublishOptions, type Packet } from 'mqtt';
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { GuardedStream, guardedTcp, type OversizedPublish } from './packet-guard.js';
 
 export interface LastWill {
   topic: string;
@@ -16,8 +17,13 @@ export interface ConnectionHooks {
   /** Called after every successful CONNACK; subscriptions and the availability message go here. */
   onConnect(): Promise<void> | void;
   onMessage(topic: string, payload: Buffer, retained: boolean): void;
+  /** A PUBLISH over mqtt.maxPacketBytes was skipped unread (3.1.1 stream guard). */
+  onOversized?(publish: OversizedPublish): void;
   onDisconnect?(): void;
 }
+
+/** CONNACK codes meaning "I do not speak this protocol version": 1 in MQTT 3.1.1, 0x84 in MQTT 5. */
+const UNSUPPORTED_PROTOCOL = new Set([1, 0x84]);
 
 /** Raised by publish() when there is no connection; callers queue instead. */
 export class NotConnectedError extends Error {
@@ -65,6 +71,8 @@ export class ManagedConnection {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly lostListeners = new Set<() => void>();
+  /** The protocol in use: the configured one, or 4 after a broker refused MQTT 5. */
+  private version: 4 | 5;
   readonly url: string;
 
   constructor(
@@ -76,10 +84,15 @@ export class ManagedConnection {
     private readonly options: { clean: boolean; connectTimeoutMs?: number },
   ) {
     this.url = settings.mqtt.url;
+    this.version = settings.mqtt.protocolVersion === 5 ? 5 : 4;
   }
 
   connected(): boolean {
     return this.isConnected;
+  }
+
+  protocolVersion(): 4 | 5 {
+    return this.version;
   }
 
   /** Starts connecting in the background; never throws and never waits for the broker. */
@@ -91,7 +104,9 @@ export class ManagedConnection {
     const m = this.settings.mqtt;
     return {
       clientId: this.clientId,
-      protocolVersion: m.protocolVersion as 4 | 5,
+      protocolVersion: this.version,
+      // MQTT 5: the broker must not send us anything bigger (it drops it instead), so nothing big is buffered.
+      ...(this.version === 5 ? { properties: { maximumPacketSize: m.maxPacketBytes } } : {}),
       keepalive: m.keepaliveS,
       clean: this.options.clean,
       reconnectPeriod: 0,
@@ -120,8 +135,11 @@ export class ManagedConnection {
     }
     const port = Number(url.port) || (secure ? 8883 : 1883);
     // Our own stream so that Nagle is off: a QoS 1 round trip measured 88 ms with it, 0.15 ms without.
+    // Every received byte passes the size guard before mqtt.js buffers a packet (packet-guard.ts).
+    const guarded = (socket: net.Socket) =>
+      new GuardedStream(socket, m.maxPacketBytes, (publish) => this.hooks.onOversized?.(publish));
     const streamBuilder = () => {
-      if (!secure) return net.connect({ host, port, noDelay: true });
+      if (!secure) return guardedTcp(host, port, m.maxPacketBytes, (publish) => this.hooks.onOversized?.(publish));
       const socket = tls.connect({
         host,
         port,
@@ -132,7 +150,7 @@ export class ManagedConnection {
         rejectUnauthorized: m.tls.rejectUnauthorized,
       });
       socket.setNoDelay(true);
-      return socket;
+      return guarded(socket);
     };
     return new MqttClient(streamBuilder, options);
   }
@@ -167,7 +185,12 @@ export class ManagedConnection {
       if (this.client !== client) return;
       this.hooks.onMessage(topic, payload, (packet as { retain?: boolean }).retain === true);
     });
-    client.on('error', (error: Error) => {
+    client.on('error', (error: Error & { code?: unknown }) => {
+      if (this.version === 5 && typeof error.code === 'number' && UNSUPPORTED_PROTOCOL.has(error.code)) {
+        this.version = 4;
+        this.log.warn({ url: redactUrl(this.url) }, 'mqtt: the broker does not speak MQTT 5; using 3.1.1, where a retained ' +
+          'command sent while facegate is connected cannot be told from a live one (see docs/mqtt.md)');
+      }
       // Never log the options: they hold the password. While the broker stays down, every 10th is enough.
       const level = this.failures % 10 === 0 ? 'warn' : 'debug';
       this.log[level]({ url: redactUrl(this.url), reason: error.message, failures: this.failures }, 'mqtt: connection error');
@@ -217,12 +240,23 @@ export class ManagedConnection {
     });
   }
 
+  /**
+   * MQTT 5 subscriptions ask for retain-as-published (a retained command stays recognisable as retained when
+   * the broker forwards it live; in 3.1.1 the flag is cleared) and no-local (our own clearing of a retained
+   * command does not come back to us).
+   */
   async subscribe(filters: string[], qos: 0 | 1): Promise<void> {
     const client = this.client;
     if (!client || !this.isConnected) throw new NotConnectedError();
-    const granted = await client.subscribeAsync(filters, { qos });
+    const granted = await client.subscribeAsync(filters, this.version === 5 ? { qos, rap: true, nl: true } : { qos });
     const refused = granted.filter((g) => g.qos === 128);
     if (refused.length) throw new Error(`broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`);
+  }
+
+  async unsubscribe(filters: string[]): Promise<void> {
+    const client = this.client;
+    if (!client || !this.isConnected || filters.length === 0) return;
+    await client.unsubscribeAsync(filters);
   }
 
   /** Sends the given messages (best effort) and disconnects cleanly; no reconnect afterwards. */

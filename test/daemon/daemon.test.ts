@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { startDaemon, type ClosableSink } from '../../src/daemon/daemon.js';
-import type { CommandHandlers } from '../../src/mqtt/bridge.js';
+import type { Command, CommandName, CommandPort } from '../../src/core/commands.js';
 import type { AttemptEvent, StatusEvent } from '../../src/core/events.js';
 import { FakeVerifier, captureLog, flush, result } from './fakes.js';
 
@@ -14,7 +14,12 @@ class FakeBridge implements ClosableSink {
   attempts: AttemptEvent[] = [];
   statuses: StatusEvent[] = [];
   closed = false;
-  handlers!: CommandHandlers;
+  port!: CommandPort;
+  /** A command as a transport hands it over after its checks (signed unless said otherwise). */
+  send(name: CommandName, id: string, authenticated = true) {
+    const command: Command = { name, id, authenticated, transport: 'mqtt' };
+    return this.port.execute(command);
+  }
   async attempt(event: AttemptEvent) {
     this.attempts.push(event);
   }
@@ -38,8 +43,8 @@ async function setup() {
   const signals = new EventEmitter();
   const daemon = await startDaemon(settings, logs.log, {
     createVerifier: async () => verifier,
-    startMqtt: async (_s, _l, handlers) => {
-      bridge.handlers = handlers;
+    startMqtt: async (_s, _l, port) => {
+      bridge.port = port;
       return bridge;
     },
     signals: signals as unknown as NodeJS.Process,
@@ -73,23 +78,26 @@ test('MQTT verify gets the attempt back; a refused one says why; unlock pulses t
   const { root, daemon, bridge, verifier, cleanup } = await setup();
   try {
     await writeFile(join(root, 'camera', 'me.jpg'), 'jpeg-bytes');
-    const event = await bridge.handlers.verify('cmd-1');
-    assert.ok(!('refused' in event));
+    const reply = await bridge.send('verify', 'cmd-1');
+    assert.ok(reply.ok && reply.attempt);
+    const event = reply.attempt;
     assert.equal(event.decision, 'granted');
     assert.equal(event.commandId, 'cmd-1');
     assert.equal(daemon.relay.isOn(), true);
 
     let release!: () => void;
     verifier.verifyImpl = () => new Promise((resolve) => (release = () => resolve(result('denied'))));
-    const first = bridge.handlers.verify('cmd-2');
+    const first = bridge.send('verify', 'cmd-2');
     while (verifier.calls < 2) await flush();
-    assert.deepEqual(await bridge.handlers.verify('cmd-3'), { refused: 'the door is busy' });
+    assert.deepEqual(await bridge.send('verify', 'cmd-3'), { ok: false, reason: 'the door is busy' });
     release();
     const denied = await first;
-    assert.ok(!('refused' in denied) && denied.decision === 'denied');
-    assert.equal(daemon.relay.isOn(), false, 'a denial ends any pulse still running');
+    assert.ok(denied.ok && denied.attempt?.decision === 'denied');
+    // Issue 12: a later attempt never cuts short the pulse a grant started (it used to: 3 s became 2.3 s).
+    assert.equal(daemon.relay.isOn(), true, 'a denial leaves the running pulse alone');
 
-    assert.deepEqual(await bridge.handlers.unlock('cmd-4'), { ok: true });
+    const unlocked = await bridge.send('unlock', 'cmd-4');
+    assert.equal(unlocked.ok, true);
     assert.equal(daemon.relay.isOn(), true);
     assert.ok(bridge.statuses.some((s) => s.relay === true));
   } finally {
@@ -99,7 +107,7 @@ test('MQTT verify gets the attempt back; a refused one says why; unlock pulses t
 
 test('stop: relay off, bridge closed (offline), SIGUSR1 listener removed, "stopped: relay off" logged', async () => {
   const { daemon, bridge, signals, logs, cleanup } = await setup();
-  await bridge.handlers.unlock('cmd-1');
+  await bridge.send('unlock', 'cmd-1');
   assert.equal(daemon.relay.isOn(), true);
   await cleanup();
   assert.equal(daemon.relay.isOn(), false);
@@ -155,4 +163,31 @@ test('in a terminal, key v is a press and key q asks to quit', async () => {
     await rm(root, { recursive: true, force: true });
   }
   assert.deepEqual(terminal.rawModes, [true, false], 'stop leaves raw mode');
+});
+
+test('commands through the port: reload republishes the state at once; lockout clear and unlock need authentication', async () => {
+  const { daemon, bridge, verifier, cleanup } = await setup();
+  try {
+    let identities = 1;
+    verifier.info = () => ({ identities, images: identities * 5, model: 'fake', backend: 'fake', healthy: true });
+    verifier.reload = async () => ({ identities, images: identities * 5, model: 'fake' });
+    identities = 4;
+    const before = bridge.statuses.length;
+    assert.deepEqual(await bridge.send('reload', 'reload-0001', false), { ok: true });
+    assert.ok(bridge.statuses.length > before, 'state republished after the reload');
+    assert.deepEqual(bridge.statuses.at(-1)?.gallery, { identities: 4, images: 20 });
+
+    assert.deepEqual(await bridge.send('unlock', 'unlock-0001', false), { ok: false, reason: 'unsigned: remote unlock needs a signature' });
+    assert.deepEqual(await bridge.send('lockout-clear', 'clear-0001', false), { ok: false, reason: 'unsigned: clearing a lockout needs a signature' });
+    assert.equal(daemon.relay.isOn(), false);
+    assert.deepEqual(await bridge.send('lockout-clear', 'clear-0002'), { ok: true });
+
+    const unlocked = await bridge.send('unlock', 'unlock-0002');
+    assert.ok(unlocked.ok && unlocked.attempt);
+    assert.equal(unlocked.attempt.trigger, 'remote');
+    assert.equal(unlocked.attempt.commandId, 'unlock-0002');
+    assert.deepEqual(bridge.attempts.at(-1), unlocked.attempt, 'the remote unlock reached the sinks as an attempt');
+  } finally {
+    await cleanup();
+  }
 });

@@ -192,7 +192,7 @@ test('every pulse is capped by maxUnlockMs, remote unlock included', async () =>
   assert.equal(relay.isOn(), true);
   await clock.advance(1);
   assert.equal(relay.isOn(), false);
-  assert.deepEqual(d.unlock('mqtt:cmd-7'), { ms: 5000 });
+  assert.equal(d.unlock('mqtt-cmd-7').ms, 5000);
   assert.equal(relay.isOn(), true);
   await clock.advance(5000);
   assert.equal(relay.isOn(), false);
@@ -209,7 +209,8 @@ test('stop aborts the running attempt, leaves the relay off and refuses later pr
   assert.ok(outcome.accepted && outcome.event.decision === 'error');
   assert.match(outcome.event.reason ?? '', /stopped/);
   assert.equal(relay.isOn(), false);
-  assert.equal(sink.attempts.length, 1);
+  // The remote unlock is an attempt of its own (trigger remote); the aborted one is the other.
+  assert.deepEqual(sink.attempts.map((a) => a.trigger), ['remote', 'keyboard']);
   assert.deepEqual(await d.trigger('button'), { accepted: false, reason: 'stopped', lockedOutUntil: null });
   assert.throws(() => d.unlock('late'), /stopped/);
 });
@@ -232,4 +233,69 @@ test('every attempt logs under a child logger carrying its id', async () => {
   const mine = logs.lines().filter((l) => l.attempt === outcome.event.id);
   assert.ok(mine.some((l) => l.msg === 'attempt started'));
   assert.ok(mine.some((l) => l.msg === 'attempt granted' && l.decision === 'granted'));
+});
+
+test('a later denied or faceless attempt never cuts short the pulse a grant started', async () => {
+  const { d, clock, verifier, relay } = rig({ door: { cooldownMs: 500, unlockMs: 3000 } });
+  await d.trigger('button');
+  await clock.advance(500);
+  for (const decision of ['denied', 'no_face'] as const) {
+    verifier.verifyImpl = async () => result(decision);
+    const outcome = await d.trigger('mqtt', `cmd-${decision}`);
+    assert.ok(outcome.accepted && outcome.event.decision === decision);
+    assert.equal(relay.isOn(), true, `a ${decision} after the grant leaves the pulse running`);
+    await clock.advance(500);
+  }
+  await clock.advance(1499);
+  assert.equal(relay.isOn(), true);
+  await clock.advance(1);
+  assert.equal(relay.isOn(), false, 'the pulse ends when its own timer says so: 3000 ms after the grant');
+});
+
+test('a remote unlock is an attempt: trigger remote, the command id, no face; a failed pulse says error', async () => {
+  const { d, relay, sink } = rig();
+  const { ms, event } = d.unlock('unlock-cmd-0001');
+  assert.equal(ms, 3000);
+  assert.equal(relay.isOn(), true);
+  assert.deepEqual(sink.attempts.at(-1), event);
+  assert.equal(event.trigger, 'remote');
+  assert.equal(event.commandId, 'unlock-cmd-0001');
+  assert.equal(event.decision, 'granted');
+  assert.equal(event.identity, null);
+  assert.equal(event.face, null);
+  assert.equal(sink.statuses.at(-1)?.lastAttempt?.id, event.id);
+  assert.equal(sink.statuses.at(-1)?.attemptsToday, 1);
+  relay.set = () => {
+    throw new Error('relay board unplugged');
+  };
+  const failed = d.unlock('unlock-cmd-0002');
+  assert.equal(failed.ms, 0);
+  assert.equal(failed.event.decision, 'error');
+  assert.match(failed.event.reason ?? '', /pulse failed/);
+  assert.equal(sink.attempts.length, 2);
+});
+
+test('denials from unauthenticated remote requests lock out only those requests, never the button', async () => {
+  const { d, clock, verifier } = rig({ door: { cooldownMs: 0 } });
+  verifier.verifyImpl = async () => result('denied');
+  for (let i = 0; i < 3; i += 1) assert.ok((await d.trigger('mqtt', `anon-${i}`, { unauthenticated: true })).accepted);
+  const refused = await d.trigger('mqtt', 'anon-3', { unauthenticated: true });
+  assert.equal(refused.accepted, false);
+  assert.ok(!refused.accepted && refused.reason === 'locked_out');
+  assert.equal(d.mode(), 'idle', 'the household is not locked out');
+  verifier.verifyImpl = async () => result('granted', 'alice');
+  const resident = await d.trigger('button');
+  assert.ok(resident.accepted && resident.event.decision === 'granted');
+  await clock.advance(10);
+  // The resident's grant clears the remote count too.
+  assert.ok((await d.trigger('mqtt', 'anon-4', { unauthenticated: true })).accepted);
+});
+
+test('clearLockout lifts the unauthenticated requests\' lockout too', async () => {
+  const { d, verifier } = rig({ door: { cooldownMs: 0 } });
+  verifier.verifyImpl = async () => result('denied');
+  for (let i = 0; i < 3; i += 1) await d.trigger('mqtt', `anon-${i}`, { unauthenticated: true });
+  assert.equal((await d.trigger('mqtt', 'anon-3', { unauthenticated: true })).accepted, false);
+  d.clearLockout('test operator');
+  assert.ok((await d.trigger('mqtt', 'anon-4', { unauthenticated: true })).accepted);
 });

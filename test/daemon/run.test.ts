@@ -154,7 +154,8 @@ test('facegate run with MQTT: online on the availability topic, SIGUSR1 -> attem
   let client: Awaited<ReturnType<typeof connectAsync>> | null = null;
   try {
     await daemon.waitFor((l) => /facegate is running/.test(l.msg ?? ''), 'that it runs');
-    client = await connectAsync(url, { reconnectPeriod: 0 });
+    // The embedded broker asks for the configured credentials (issue 12: it used to let anyone in).
+    client = await connectAsync(url, { reconnectPeriod: 0, username: 'door', password: SECRETS.FACEGATE_MQTT_PASSWORD });
     const arrived = new Set<() => void>();
     client.on('message', (topic, payload) => {
       received.push({ topic, payload: payload.toString() });

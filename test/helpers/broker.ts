@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { connectAsync, type MqttClient, type IClientOptions } from 'mqtt';
 import { loadConfig, type Settings } from '../../src/config/index.js';
 import type { AttemptEvent, StatusEvent } from '../../src/core/events.js';
+import type { Command, CommandPort, CommandReply } from '../../src/core/commands.js';
 import { createLogger, type Logger } from '../../src/log.js';
 import { isPortAnswering, startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/broker.js';
 import { discoveryMessages } from '../../src/mqtt/discovery.js';
@@ -129,6 +130,38 @@ export async function clearRetained(url: string, topics: string[]): Promise<void
   const client = await connectAsync(url, { reconnectPeriod: 0 });
   for (const topic of topics) await client.publishAsync(topic, '', { retain: true, qos: 1 });
   await client.endAsync();
+}
+
+type Outcome = CommandReply | AttemptEvent | { ok: true } | { refused: string };
+/** Test handlers per command, in the shape the tests find easiest; fakePort turns them into a CommandPort. */
+export interface FakeHandlers {
+  verify?(commandId: string, command: Command): Promise<Outcome>;
+  unlock?(commandId: string, command: Command): Promise<Outcome>;
+  reload?(commandId: string, command: Command): Promise<Outcome>;
+  lockoutClear?(commandId: string, command: Command): Promise<Outcome>;
+}
+
+/**
+ * A CommandPort for bridge tests: an AttemptEvent means "ran, here is the attempt", `{ refused }` a refusal;
+ * an unlock that returns `{ ok: true }` gets a remote attempt like the daemon's. Unset commands are refused.
+ */
+export function fakePort(handlers: FakeHandlers): CommandPort & { commands: Command[] } {
+  const commands: Command[] = [];
+  return {
+    commands,
+    async execute(command) {
+      commands.push(command);
+      const handler = { verify: handlers.verify, unlock: handlers.unlock, reload: handlers.reload, 'lockout-clear': handlers.lockoutClear }[command.name];
+      if (!handler) return { ok: false, reason: 'not in this test' };
+      const outcome = await handler(command.id, command);
+      if ('refused' in outcome) return { ok: false, reason: outcome.refused };
+      if ('decision' in outcome) return { ok: true, attempt: outcome };
+      if (outcome.ok && command.name === 'unlock' && !('attempt' in outcome)) {
+        return { ok: true, attempt: makeAttempt({ trigger: 'remote', commandId: command.id, decision: 'granted', identity: null, face: null }) };
+      }
+      return outcome;
+    },
+  };
 }
 
 let attemptCounter = 0;

@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMqttBridge, type CommandHandlers, type MqttBridge, type BridgeOptions } from '../../src/mqtt/bridge.js';
+import { startMqttBridge, type MqttBridge, type BridgeOptions } from '../../src/mqtt/bridge.js';
 import { loadSchemas, signUnlock } from '../../src/mqtt/commands.js';
 import { topicsFor, type Topics } from '../../src/mqtt/topics.js';
 import { haNodeId } from '../../src/mqtt/discovery.js';
 import type { AttemptEvent } from '../../src/core/events.js';
 import {
   clearRetained, makeAttempt, makeStatus, needMosquitto, observe, quietLog, retainedTopicsOf, startAedes, testSettings,
-  useMosquitto, type Observer, type TestBroker,
+  useMosquitto, type Observer, type TestBroker, fakePort, type FakeHandlers,
 } from '../helpers/broker.js';
 
 const schemas = loadSchemas();
@@ -35,7 +35,7 @@ async function harness(broker: TestBroker, overrides: Record<string, unknown> = 
   const observer = await observe(broker.url, [`${topics.root}/#`, `${t.settings.mqtt.homeAssistant.prefix}/+/${node}/+/config`]);
   const calls: Harness['calls'] = { verify: [], unlock: [], reload: 0 };
   let bridge!: MqttBridge;
-  const handlers: CommandHandlers = {
+  const handlers: FakeHandlers = {
     async verify(commandId) {
       calls.verify.push(commandId);
       const event: AttemptEvent = makeAttempt({ trigger: 'mqtt', commandId, decision: 'granted', identity: 'alice', fraction: 0.8, meanScore: 0.9 });
@@ -51,7 +51,7 @@ async function harness(broker: TestBroker, overrides: Record<string, unknown> = 
       return { refused: 'gallery is being rewritten' };
     },
   };
-  bridge = await startMqttBridge(t.settings, quietLog(), handlers, { startEmbedded: false, ...options });
+  bridge = await startMqttBridge(t.settings, quietLog(), fakePort(handlers), options);
   await observer.next(topics.availability, (p) => p.toString() === 'online');
   return {
     bridge, topics, observer, calls, deviceId: t.settings.deviceId,

@@ -8,7 +8,7 @@ import { freePort, quietLog, startAedes, testSettings } from '../helpers/broker.
 const mqttSettings = (url: string, embedded: 'auto' | 'always' | 'never') => {
   const t = testSettings(url, { 'mqtt.embedded': embedded });
   t.cleanup();
-  return t.settings.mqtt;
+  return t.settings;
 };
 
 test('only loopback hosts count as local', () => {
@@ -34,10 +34,11 @@ test('embedded "auto" leaves a broker that already answers alone; "always" start
   const started = await maybeStartEmbeddedBroker(mqttSettings(`mqtt://localhost:${port}`, 'always'), quietLog());
   assert.ok(started);
   try {
-    assert.equal(started.port, port);
+    assert.equal(started.broker.port, port);
+    assert.equal(started.connection.protocolVersion, 4);
     assert.equal(await isPortAnswering('127.0.0.1', port), true);
   } finally {
-    await started.close();
+    await started.broker.close();
   }
   assert.equal(await isPortAnswering('127.0.0.1', port), false);
 });

@@ -21,7 +21,7 @@ function setup(options: { unlock?: boolean; capacity?: number } = {}) {
       deviceId: 'front-door',
       maxAgeMs: MAX_AGE,
       unlockEnabled: options.unlock ?? true,
-      unlockSecret: options.unlock === false ? null : SECRET,
+      secret: options.unlock === false ? null : SECRET,
       replay: new ReplayCache(file, options.capacity ?? 100, MAX_AGE, quietLog()),
       now: () => clock,
     });
@@ -48,7 +48,7 @@ test('a fresh, well-formed command is accepted once; its id is refused afterward
   const s = setup();
   try {
     const verdict = s.gate.check('verify', body({ id: 'cmd-00001', ts: s.now() }), false);
-    assert.deepEqual(verdict, { ok: true, name: 'verify', id: 'cmd-00001', ts: s.now() });
+    assert.deepEqual(verdict, { ok: true, name: 'verify', id: 'cmd-00001', ts: s.now(), authenticated: false });
     assert.equal(reasonOf(s.gate.check('verify', body({ id: 'cmd-00001', ts: s.now() }), false)), 'replayed');
     // A replayed id is refused whatever the command name.
     assert.equal(reasonOf(s.gate.check('reload', body({ id: 'cmd-00001', ts: s.now() }), false)), 'replayed');

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMqttBridge, type CommandHandlers } from '../../src/mqtt/bridge.js';
-import { loadSchemas, MAX_COMMAND_BYTES, signUnlock } from '../../src/mqtt/commands.js';
+import { startMqttBridge } from '../../src/mqtt/bridge.js';
+import { loadSchemas, MAX_COMMAND_BYTES, signCommand, signUnlock } from '../../src/mqtt/commands.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
 import { seededRandom } from '../../src/random.js';
-import { eventually, makeAttempt, observe, quietLog, startAedes, testSettings } from '../helpers/broker.js';
+import { eventually, makeAttempt, observe, quietLog, startAedes, testSettings, fakePort, type FakeHandlers } from '../helpers/broker.js';
 
 const TOTAL = 10_000;
 const SECRET = 'fuzzing secret, long enough';
@@ -53,12 +53,12 @@ test(`${TOTAL} random and malformed payloads on every command topic: no crash, e
   const t = testSettings(broker.url, { 'mqtt.unlock.enabled': true, 'mqtt.unlock.secret': SECRET, 'mqtt.homeAssistant.enabled': false });
   const topics = topicsFor(t.settings);
   const executed: string[] = [];
-  const handlers: CommandHandlers = {
+  const handlers: FakeHandlers = {
     verify: async (id) => (executed.push(`verify:${id}`), makeAttempt({ commandId: id })),
     unlock: async (id) => (executed.push(`unlock:${id}`), { ok: true }),
     reload: async () => (executed.push('reload'), { ok: true }),
   };
-  const bridge = await startMqttBridge(t.settings, quietLog(), handlers, { startEmbedded: false });
+  const bridge = await startMqttBridge(t.settings, quietLog(), fakePort(handlers));
   const sender = await observe(broker.url, []);
   const validateResult = loadSchemas().get('result')!;
   const results: Record<string, unknown>[] = [];
@@ -103,8 +103,10 @@ test(`${TOTAL} random and malformed payloads on every command topic: no crash, e
       assert.ok([...reasons.keys()].some((k) => k.startsWith(expected)), `some payloads refused as "${expected}": ${JSON.stringify(Object.fromEntries(reasons))}`);
     }
     assert.equal(bridge.connected(), true);
-    // Still serving real commands afterwards.
-    await sender.client.publishAsync(topics.command('reload'), JSON.stringify({ id: 'after-the-fuzz', ts: Date.now() }), { qos: 1 });
+    // Still serving real commands afterwards: a signed one, which the flood's spent unsigned budget cannot block.
+    const ts = Date.now();
+    const hmac = signCommand(SECRET, 'reload', t.settings.deviceId, 'after-the-fuzz', ts);
+    await sender.client.publishAsync(topics.command('reload'), JSON.stringify({ id: 'after-the-fuzz', ts, hmac }), { qos: 1 });
     await eventually(() => results.some((r) => r.id === 'after-the-fuzz'));
     assert.equal(results.find((r) => r.id === 'after-the-fuzz')!.ok, true);
   } finally {

@@ -8,7 +8,7 @@ import { Outbox } from '../../src/mqtt/outbox.js';
 import { backoffDelay, redactUrl } from '../../src/mqtt/client.js';
 import { startMqttBridge } from '../../src/mqtt/bridge.js';
 import { createLogger } from '../../src/log.js';
-import { eventually, freePort, quietLog, startAedes, testSettings } from '../helpers/broker.js';
+import { eventually, freePort, quietLog, startAedes, testSettings, fakePort } from '../helpers/broker.js';
 
 const entry = (n: number) => ({ topic: 'facegate/x/attempt', payload: JSON.stringify({ id: `a${n}` }) });
 
@@ -74,8 +74,8 @@ test('broker credentials never reach the log', { timeout: 30_000 }, async () => 
   const t = testSettings(broker.url, { 'mqtt.username': 'doorbell', 'mqtt.password': password });
   const t2 = testSettings(down, { 'mqtt.username': 'doorbell', 'mqtt.password': password });
   const handlers = { verify: async () => ({ refused: 'n/a' }), unlock: async () => ({ refused: 'n/a' }), reload: async () => ({ refused: 'n/a' }) };
-  const up = await startMqttBridge(t.settings, log, handlers, { startEmbedded: false });
-  const failing = await startMqttBridge(t2.settings, log, handlers, { startEmbedded: false });
+  const up = await startMqttBridge(t.settings, log, fakePort(handlers));
+  const failing = await startMqttBridge(t2.settings, log, fakePort(handlers));
   try {
     await eventually(() => up.connected());
     await eventually(() => lines.some((l) => l.includes('connection error')));

@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startMqttBridge, type CommandHandlers, type MqttBridge } from '../../src/mqtt/bridge.js';
+import { startMqttBridge, type MqttBridge } from '../../src/mqtt/bridge.js';
 import { isPortAnswering, startEmbeddedBroker } from '../../src/mqtt/broker.js';
+import { startMqttTransport } from '../../src/daemon/mqtt.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
 import {
-  eventually, freePort, makeAttempt, observe, quietLog, startAedes, testSettings, uniqueDeviceId,
+  eventually, freePort, makeAttempt, observe, quietLog, startAedes, testSettings, uniqueDeviceId, fakePort, type FakeHandlers,
 } from '../helpers/broker.js';
 
 /** Attempt events still queued on disk: message lines minus "delivered" marks (see src/mqtt/outbox.ts). */
@@ -15,7 +16,7 @@ function outboxLines(stateDir: string): number {
   return lines.filter((l) => l.includes('"topic"')).length - lines.filter((l) => l === '{"ack":1}').length;
 }
 
-function recordingHandlers(calls: string[], attempts?: () => MqttBridge): CommandHandlers {
+function recordingHandlers(calls: string[], attempts?: () => MqttBridge): FakeHandlers {
   return {
     async verify(commandId) {
       calls.push(commandId);
@@ -51,7 +52,7 @@ test('broker restarted twice while attempts happen: a persistent subscriber gets
   broker.embedded!.onPublish((topic, payload, clientId) => {
     if (topic === topics.attempt && clientId === `facegate-${t.settings.deviceId}`) fromBridge.push(payloadIds([payload])[0]!);
   });
-  const bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  const bridge = await startMqttBridge(t.settings, quietLog(), fakePort(recordingHandlers([])));
   const sent: string[] = [];
   const produce = async (n: number) => {
     for (let i = 0; i < n; i += 1) {
@@ -108,7 +109,7 @@ test('a reconnect or a restart never re-executes a command, even with a persiste
   const calls: string[] = [];
   const sender = await observe(broker.url, [topics.result('verify')], { reconnectPeriod: 50 });
   // clean: false is the risky choice (the broker queues commands for us while we are away); it must stay safe.
-  let bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers(calls), { startEmbedded: false, clean: false });
+  let bridge = await startMqttBridge(t.settings, quietLog(), fakePort(recordingHandlers(calls)), { clean: false });
   const send = (id: string) => sender.client.publishAsync(topics.command('verify'), JSON.stringify({ id, ts: Date.now() }), { qos: 1 });
   const resultsFor = (id: string) =>
     sender.messages.filter((m) => m.topic === topics.result('verify')).map((m) => JSON.parse(m.payload.toString()) as { id: string; ok: boolean; reason?: string }).filter((r) => r.id === id);
@@ -130,7 +131,7 @@ test('a reconnect or a restart never re-executes a command, even with a persiste
     await send('cmd-before-restart');
     await send('cmd-while-away');
     // ...and delivered to the restarted daemon, which remembers ids on disk.
-    bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers(calls), { startEmbedded: false, clean: false });
+    bridge = await startMqttBridge(t.settings, quietLog(), fakePort(recordingHandlers(calls)), { clean: false });
     await eventually(() => resultsFor('cmd-before-restart').length >= 3 && resultsFor('cmd-while-away').length >= 1);
     assert.match(resultsFor('cmd-before-restart')[2]!.reason ?? '', /replayed/);
     assert.equal(resultsFor('cmd-while-away')[0]!.ok, true);
@@ -148,7 +149,7 @@ test('with no broker the bridge starts anyway, queues on disk, and delivers in o
   const url = `mqtt://127.0.0.1:${port}`;
   const t = testSettings(url);
   const topics = topicsFor(t.settings);
-  const first = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  const first = await startMqttBridge(t.settings, quietLog(), fakePort(recordingHandlers([])));
   const events = [makeAttempt(), makeAttempt({ decision: 'no_face', identity: null }), makeAttempt({ decision: 'granted' })];
   for (const e of events) await first.attempt(e);
   assert.equal(first.connected(), false);
@@ -157,7 +158,7 @@ test('with no broker the bridge starts anyway, queues on disk, and delivers in o
 
   const broker = await startEmbeddedBroker({ host: '127.0.0.1', port }, quietLog());
   const subscriber = await observe(url, [topics.attempt]);
-  const second = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]), { startEmbedded: false });
+  const second = await startMqttBridge(t.settings, quietLog(), fakePort(recordingHandlers([])));
   try {
     const received = await subscriber.count(topics.attempt, 3);
     assert.deepEqual(payloadIds(received), events.map((e) => e.id));
@@ -170,12 +171,11 @@ test('with no broker the bridge starts anyway, queues on disk, and delivers in o
   }
 });
 
-test('mqtt.embedded "auto" starts aedes when nothing answers on a local port, and close() stops it', { timeout: 30_000 }, async () => {
+test('mqtt.embedded "auto": the daemon starts aedes when nothing answers on a local port, and close() stops it', { timeout: 30_000 }, async () => {
   const port = await freePort();
   const t = testSettings(`mqtt://localhost:${port}`, { 'mqtt.embedded': 'auto', deviceId: uniqueDeviceId('auto') });
-  const bridge = await startMqttBridge(t.settings, quietLog(), recordingHandlers([]));
+  const bridge = await startMqttTransport(t.settings, quietLog(), fakePort(recordingHandlers([])));
   try {
-    await eventually(() => bridge.connected());
     const watcher = await observe(`mqtt://127.0.0.1:${port}`, [topicsFor(t.settings).availability]);
     assert.equal((await watcher.next(topicsFor(t.settings).availability)).toString(), 'online');
     await watcher.close();

@@ -9,7 +9,7 @@ import { startMqttBridge } from '../../src/mqtt/bridge.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
 import { createLogger } from '../../src/log.js';
 import { topicsFor } from '../../src/mqtt/topics.js';
-import { eventually, observe, quietLog, testSettings } from '../helpers/broker.js';
+import { eventually, observe, quietLog, testSettings, fakePort } from '../helpers/broker.js';
 
 /** A throwaway self-signed certificate for localhost / 127.0.0.1, or null when openssl is missing. */
 function makeCertificate(dir: string): { key: string; cert: string } | null {
@@ -39,9 +39,9 @@ test('mqtts:// with the CA connects; without it the broker certificate is refuse
   const untrusted = testSettings(url);
   const lax = testSettings(url, { 'mqtt.tls.rejectUnauthorized': false });
   const bridges = [
-    await startMqttBridge(trusted.settings, quietLog(), handlers, { startEmbedded: false }),
-    await startMqttBridge(untrusted.settings, log, handlers, { startEmbedded: false }),
-    await startMqttBridge(lax.settings, quietLog(), handlers, { startEmbedded: false }),
+    await startMqttBridge(trusted.settings, quietLog(), fakePort(handlers)),
+    await startMqttBridge(untrusted.settings, log, fakePort(handlers)),
+    await startMqttBridge(lax.settings, quietLog(), fakePort(handlers)),
   ];
   try {
     await eventually(() => bridges[0]!.connected() && bridges[2]!.connected());
