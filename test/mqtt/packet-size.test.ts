@@ -72,7 +72,7 @@ async function floodThenUnlock(t0: { diagnostic(message: string): void }, broker
       result = JSON.parse((await watcher.next(topics.result('unlock'), (p) => p.includes('after-flood-1'))).toString()) as { ok: boolean };
       answeredMs = performance.now() - sentAt;
     });
-    t0.diagnostic(`${broker.kind} v${String(overrides['mqtt.protocolVersion'] ?? 5)}: flood wrote ${(flood.written / 1e6).toFixed(1)} MB` +
+    t0.diagnostic(`${broker.kind}, mqtt.protocolVersion ${String(overrides['mqtt.protocolVersion'] ?? 5)}: flood wrote ${(flood.written / 1e6).toFixed(1)} MB` +
       `${flood.closedEarly ? ' (cut off by the broker)' : ''}; RSS at most +${grewMb.toFixed(1)} MB; signed unlock answered in ${answeredMs.toFixed(0)} ms`);
     assert.equal(result.ok, true);
     assert.ok(grewMb < 50, `RSS grew by ${grewMb.toFixed(1)} MB`);
