@@ -195,14 +195,16 @@ test('a disarmed deadman does nothing: an ordinary pulse ends by the book', asyn
   const sysfs = sysfsRelay();
   const deadman = new RelayDeadman({ valuePath: sysfs.valuePath, activeLow: true }, 0);
   try {
-    const relay = new GuardedRelay(sysfs.output, { maxOnMs: 60, log, deadman });
+    // The cap is far above the 20 ms pulse so that a loaded machine cannot stretch the pulse past it (the
+    // deadman would then fire legitimately); the wait after the pulse is longer than the cap.
+    const relay = new GuardedRelay(sysfs.output, { maxOnMs: 600, log, deadman });
     relay.set(true);
     relay.set(false);
     relay.set(true);
     await sleep(20);
     relay.set(false);
     writeFileSync(sysfs.valuePath, '1'); // if the deadman were still armed, it would flip this back to 0
-    await sleep(200);
+    await sleep(900);
     assert.equal(sysfs.read(), '1');
     assert.equal(deadman.forcedCount(), 0);
   } finally {
