@@ -154,7 +154,7 @@ export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
   try {
     const pretrained = files.metadata ? towerKind(files.metadata.tower).load : undefined;
     if (files.metadata && pretrained) {
-      const tower = await pretrained();
+      const tower = await pretrained(undefined, files.dir);
       const headSize = model.inputs[0]?.shape[1];
       if (model.inputs.length !== 2 || headSize !== tower.embeddingSize || files.metadata.embeddingSize !== tower.embeddingSize) {
         throw new ModelLoadError(
