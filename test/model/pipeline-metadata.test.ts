@@ -9,6 +9,7 @@ import { faceApiDefaults, MetadataError, parseMetadata } from '../../src/model/m
 import { buildHead, SiameseModel } from '../../src/model/model.js';
 import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import { embeddingNamespace } from '../../src/face/pipeline.js';
+import { createFaceDetector } from '../../src/face/detect/faces.js';
 import { repoRoot } from '../helpers/datasets.js';
 
 let root = '';
@@ -27,7 +28,7 @@ test('a model folder names its detector, crop template and open-set calibration,
   const meta = faceApiDefaults({ detector: 'blazeface', crop: { margin: 0, align: false, template }, openSet, created: '2026-01-01T00:00:00.000Z' });
   const model = new SiameseModel(await createFaceApiTower(), buildHead(128, { seed: 3 }), meta);
   const dir = join(root, 'blaze');
-  await saveSiameseModel(dir, model);
+  await saveSiameseModel(dir, model, { created: '2026-01-01T00:00:00.000Z' });
   const loaded = await loadSiameseModel(dir);
   assert.equal(loaded.metadata.detector, 'blazeface');
   assert.deepEqual(loaded.metadata.crop.template, template);
@@ -44,7 +45,8 @@ test('unknown detectors, bad templates and non-monotone open-set curves are refu
   const base = { ...faceApiDefaults() } as Record<string, unknown>;
   const fails = (raw: Record<string, unknown>, field: string) =>
     assert.throws(() => parseMetadata({ ...base, ...raw }), (err: unknown) => err instanceof MetadataError && err.field === field);
-  fails({ detector: 'mtcnn' }, 'detector');
+  fails({ detector: 'not a key!' }, 'detector');
+  fails({ detector: 3 }, 'detector');
   fails({ crop: { margin: 0, align: false, template: { ...template, nose: { x: 2, y: 0.5 } } } }, 'crop.template.nose.x');
   fails({ openSet: { doorFar: 0.001, curve: [{ far: 0.0001, detection: 0.9 }, { far: 0.001, detection: 0.8 }] } }, 'openSet.curve[1]');
   fails({ preprocessing: 'rgb' }, 'preprocessing');
@@ -52,7 +54,15 @@ test('unknown detectors, bad templates and non-monotone open-set curves are refu
   assert.equal(parseMetadata(base).detector, undefined, 'older models name no detector: the settings decide');
 });
 
+test('a model naming a detector gets it whatever vision.detector says; an unknown one is refused by the registry', async () => {
+  const vision = { detector: 'tiny', inputSize: 320, minConfidence: 0.5, padding: 0, fixedCrop: { x: 0, y: 0, size: 1 } };
+  assert.match((await createFaceDetector(vision, { model: { detector: 'blazeface' } })).name, /^blazeface256/);
+  assert.match((await createFaceDetector(vision, { model: {} })).name, /^tiny320/);
+  await assert.rejects(createFaceDetector(vision, { model: { detector: 'mtcnn' } }), /unknown face detector "mtcnn"/);
+});
+
 test('the gallery cache namespace changes with the detector and the crop, so a changed pipeline re-embeds once', () => {
+  // Failed before: nested crop fields (margin, template) never reached the namespace hash.
   const vision = { detector: 'tiny' as const, inputSize: 320, minConfidence: 0.5, padding: 0, fixedCrop: { x: 0, y: 0, size: 1 } };
   const old = faceApiDefaults();
   const blaze = faceApiDefaults({ detector: 'blazeface', crop: { margin: 0, align: false, template } });
@@ -62,6 +72,8 @@ test('the gallery cache namespace changes with the detector and the crop, so a c
   assert.notEqual(a, b);
   assert.notEqual(b, c, 'another template is another crop');
   assert.equal(b, embeddingNamespace({ model: 'm', detector: 'blazeface256+retry0.5', settings: vision, model_metadata: blaze }), 'same pipeline, same folder: embedded once');
+  const wider = faceApiDefaults({ crop: { margin: 0.1, align: false } });
+  assert.notEqual(a, embeddingNamespace({ model: 'm', detector: 'tiny320+retry', settings: vision, model_metadata: wider }), 'another margin is another crop');
 });
 
 test('the opt-in model folder without its embedder says how to install it', { skip: false }, async () => {
