@@ -213,6 +213,16 @@ export interface VerifierSettings extends GalleryStoreSettings {
   image?: { maxPixels: number };
 }
 
+/**
+ * The liveness checks follow 68 landmarks through a burst; plain BlazeFace gives keypoints only. With liveness
+ * on, its twin that also finds face-api's landmarks on each face is used: same boxes and keypoints, so a
+ * template crop (the default model's) embeds the same, for ~21 ms more per face. The detector's name differs,
+ * so turning liveness on re-embeds the gallery once under its own cache key.
+ */
+function detectorFor(modelDetector: string | undefined, livenessMode: string): string | undefined {
+  return modelDetector === 'blazeface' && livenessMode !== 'off' ? 'blazeface-landmarks68' : modelDetector;
+}
+
 /** The composition of the face pipeline: backend, model, detector, aligner, liveness checks, matcher, gallery store. */
 export async function createVerifier(settings: VerifierSettings, log?: Logger, overrides: VerifierOverrides = {}): Promise<SiameseVerifier> {
   const backend = await initBackend(settings.model.backend, log);
@@ -220,9 +230,9 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
   const model = await loadSiameseModel(modelDir);
   try {
     const modelFingerprint = await fingerprint(modelDir);
-    const detector = await createFaceDetector(settings.vision, { model: model.metadata, ...(log ? { log } : {}) });
     const thresholds = resolveThresholds(settings.model, model);
     const livenessStatus = overrides.liveness ?? resolveLiveness(settings);
+    const detector = await createFaceDetector(settings.vision, { model: { detector: detectorFor(model.metadata.detector, livenessStatus.mode) }, ...(log ? { log } : {}) });
     const stages = modelStages(model, detector, thresholds, await createLivenessChecks(livenessStatus.mode, { settings: settings.liveness, detector }));
     const namespace = embeddingNamespace({ model: modelFingerprint, detector: detector.name, settings: settings.vision, model_metadata: model.metadata });
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
