@@ -1,6 +1,11 @@
 /**
  * npm run bench [--silent] [-- --runs N --seed-runs N --no-seed-tower]
  *
+ * Every pipeline in one run: the default model (models/default: BlazeFace + keypoint alignment + face-api's
+ * ResNet), the opt-in model (models/opt-in, when `npm run model:opt-in` has installed its embedder), the first
+ * default (models/faceapi-tiny: face-api's tiny detector + 68 landmarks) and the seed's own tower; each with the
+ * seed's way beside it, and the RSS of a daemon-like process (one verifier, warmed up) per model.
+ *
  * One verification against a 50-image gallery (10 LFW people x 5 images in which the detector finds a face;
  * faceless photos are skipped and counted in the JSON), the way facegate does it (probe
  * embedded once, gallery embeddings cached, one batched head call) versus the seed tutorial's way in the same
@@ -29,8 +34,9 @@ import { SiameseVerifier } from '../src/face/verifier.js';
 import { modelPipeline, modelStages } from '../src/face/pipeline.js';
 import { FolderGalleryStore } from '../src/gallery/folder-store.js';
 import { resolveThresholds } from '../src/face/match.js';
-import { createFaceDetector, findFace } from '../src/face/detect/faces.js';
+import { createFaceDetector, findFace, type FaceDetector } from '../src/face/detect/faces.js';
 import { cropResize, decodeImage } from '../src/image/image.js';
+import { daemonRssMb } from './daemon-rss.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -60,7 +66,24 @@ if (candidates.length < PEOPLE) skipBench(`LFW-dev not found at ${args.dataset} 
 const settings = loadConfig({ env: {} }).getProperties();
 const log = createLogger({ level: 'warn', pretty: 'never', destination: process.stderr });
 const backend = await initBackend(settings.model.backend as BackendPreference, log);
-const detector = await createFaceDetector(settings.vision, { log });
+/** The models benched, in this order; a folder that cannot load (the opt-in without its embedder) is skipped. */
+const MODEL_DIRS: Array<{ label: string; dir: string }> = [
+  { label: 'default', dir: settings.model.dir },
+  { label: 'opt-in', dir: 'models/opt-in' },
+  { label: 'faceapi-tiny', dir: 'models/faceapi-tiny' },
+];
+const models: Array<{ label: string; dir: string; model: SiameseModel; detector: FaceDetector }> = [];
+const unavailable: Record<string, string> = {};
+for (const { label, dir } of MODEL_DIRS) {
+  try {
+    const model = await loadSiameseModel(dir);
+    models.push({ label, dir, model, detector: await createFaceDetector(settings.vision, { log, model: model.metadata }) });
+  } catch (err) {
+    unavailable[label] = err instanceof Error ? err.message : String(err);
+    console.error(`${label} (${dir}) skipped: ${unavailable[label]}`);
+  }
+}
+const detectors = models.map((m) => m.detector);
 
 /**
  * PEOPLE people with PER_PERSON photos each in which the detector finds a face (the first person one more, the
@@ -75,7 +98,11 @@ async function pickFaces(): Promise<{ people: Array<{ name: string; faces: strin
     const faces: string[] = [];
     for (const file of person.images) {
       if (faces.length === wanted) break;
-      if (await findFace(await decodeImage(readFileSync(file)), detector)) faces.push(file);
+      // Every pipeline's gallery must hold the same 50 photos: keep photos in which every detector finds a face.
+      const img = await decodeImage(readFileSync(file));
+      let all = true;
+      for (const detector of detectors) if (!(await findFace(img, detector))) all = false;
+      if (all) faces.push(file);
       else skippedNoFace++;
     }
     if (faces.length === wanted) people.push({ name: person.name, faces });
@@ -93,12 +120,12 @@ for (const person of picked.people) {
 const references = picked.people.flatMap((p) => p.faces.slice(0, PER_PERSON));
 const probe = readFileSync(picked.people[0]!.faces[PER_PERSON]!);
 
-async function benchTower(label: string, model: SiameseModel, runs: number, seedRuns: number) {
+async function benchTower(label: string, model: SiameseModel, detector: FaceDetector, runs: number, seedRuns: number) {
   const cache = new EmbeddingCache(join(work, 'state', 'embeddings'), label, model.embeddingSize);
-  const thresholds = resolveThresholds(settings.model, model);
+  const thresholds = (people: number) => resolveThresholds(settings.model, model, people);
   const pipeline = modelPipeline(model, detector);
   const store = new FolderGalleryStore(galleryDir, { pipeline, cache, modelKey: label });
-  const verifier = new SiameseVerifier(modelStages(model, detector, thresholds), thresholds, store, pipeline, backend.name, label);
+  const verifier = new SiameseVerifier(modelStages(model, detector, thresholds(1)), thresholds, store, pipeline, backend.name, label);
   const info = await verifier.reload();
   // Every picked photo had a face; a different count means the gallery path and the pick disagree.
   if (info.images !== PEOPLE * PER_PERSON) throw new Error(`${label}: gallery holds ${info.images} embeddings, expected ${PEOPLE * PER_PERSON}`);
@@ -135,6 +162,7 @@ async function benchTower(label: string, model: SiameseModel, runs: number, seed
   const seedMs = Number(median(seedTimes).toFixed(1));
   const row = {
     tower: model.metadata.tower,
+    detector: detector.name,
     verify_ms: verifyMs,
     seed_verify_ms: seedMs,
     speedup: Number((seedMs / verifyMs).toFixed(1)),
@@ -151,14 +179,18 @@ async function benchTower(label: string, model: SiameseModel, runs: number, seed
 try {
   const runs = Number(args.runs);
   const seedRuns = Number(args['seed-runs']);
-  const defaultModel = await loadSiameseModel(settings.model.dir);
-  const main = await benchTower('default', defaultModel, runs, seedRuns);
+  const rows: Record<string, Awaited<ReturnType<typeof benchTower>>> = {};
+  for (const { label, model, detector } of models) rows[label] = await benchTower(label, model, detector, runs, seedRuns);
+  const main = rows.default;
+  if (!main) throw new Error(`the default model could not be loaded: ${unavailable.default}`);
   let seedTower = null;
   if (!args['no-seed-tower']) {
     const seedModel = seedSiameseModel(buildSeedSiamese('seed'), 'seed', seedDefaults());
-    seedTower = await benchTower('seed', seedModel, Math.max(5, Math.round(runs / 3)), seedRuns);
+    seedTower = await benchTower('seed', seedModel, detectors[detectors.length - 1]!, Math.max(5, Math.round(runs / 3)), seedRuns);
   }
   const rssMb = Math.round(process.memoryUsage().rss / 1e6);
+  const daemonRss: Record<string, number | string> = {};
+  for (const { label, dir } of models) daemonRss[label] = daemonRssMb(dir, galleryDir, join(work, 'daemon-state', label));
   console.log(JSON.stringify({
     verify_ms: main.verify_ms,
     seed_verify_ms: main.seed_verify_ms,
@@ -170,6 +202,10 @@ try {
     gallery_skipped_no_face: picked.skippedNoFace,
     seed_pairs: references.length,
     default_model: main,
+    pipelines: rows,
+    detect_speedup_vs_faceapi_tiny: rows['faceapi-tiny'] ? Number((rows['faceapi-tiny'].stages.detect / main.stages.detect).toFixed(1)) : null,
+    daemon_rss_mb: daemonRss,
+    unavailable,
     seed_tower: seedTower,
   }));
 } finally {

@@ -4,6 +4,8 @@ import { listIdentities, makePairs, parseLfwPairs, type Identity, type Pair } fr
 import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, type GalleryTestResult } from '../evaluation/evaluate.js';
 import { fingerprint, loadSiameseModel } from '../model/io.js';
 import { resolveThresholds } from '../face/match.js';
+import { householdTest, type HouseholdRates } from '../evaluation/household.js';
+import type { Thresholds } from '../core/types.js';
 import { towerKey } from '../face/pipeline.js';
 import { createFaceDetector } from '../face/detect/faces.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
@@ -69,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     const model = await loadSiameseModel(settings.model.dir);
     const modelFingerprint = await fingerprint(settings.model.dir);
     const thresholds = resolveThresholds(settings.model, model);
-    const detector = await createFaceDetector(settings.vision, { log });
+    const detector = await createFaceDetector(settings.vision, { log, model: model.metadata });
     const files = [...new Set([...pairs.flatMap((p) => [p.a, p.b]), ...identities.flatMap((i) => i.images)])];
     say(`embedding ${files.length} images (cached after the first run)...`);
     let lastReport = 0;
@@ -91,6 +93,15 @@ export async function run(argv: string[]): Promise<number> {
     if (identities.some((i) => i.images.length > enrolImages)) {
       door = galleryTest(model, identities, embeddings, { enrolImages, verification: thresholds.verification, detection: thresholds.detection });
     }
+    // The door's FAR as the household grows (1:N), with the thresholds the verifier would use for each size.
+    const embeddingOf = (file: string) => {
+      const entry = embeddings.byFile.get(file);
+      return entry?.kind === 'embedding' ? entry.embedding : null;
+    };
+    const households = (thresholdsFor: (n: number) => Thresholds) =>
+      identities.some((i) => i.images.length > enrolImages) ? householdTest(model, identities, embeddingOf, { enrolImages, sizes: HOUSEHOLD_SIZES, thresholdsFor, seed }) : [];
+    const oneToN = households((n) => resolveThresholds(settings.model, model, n));
+    const oneToNFixed = model.metadata.openSet ? households(() => thresholds) : null;
     const result = {
       ...metrics,
       gallery_frr: door ? door.gallery_frr : null,
@@ -101,6 +112,8 @@ export async function run(argv: string[]): Promise<number> {
       images: files.length,
       no_face: { images: embeddings.noFace.length, unreadable: embeddings.unreadable.length, pairs_skipped: scored.skipped.length },
       door,
+      one_to_n_households: oneToN,
+      ...(oneToNFixed ? { one_to_n_households_fixed_thresholds: oneToNFixed } : {}),
     };
     if (values.json) console.log(JSON.stringify(result));
     else printReport(result, dataset);
@@ -117,11 +130,14 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** Household sizes the 1:N door test reports (issue 14: the door's FAR must not grow with the household). */
+const HOUSEHOLD_SIZES = [5, 20, 100];
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(2)} %`;
 }
 
-function printReport(r: ReturnType<typeof pairMetrics> & { gallery_frr: number | null; door: GalleryTestResult | null; no_face: { images: number; unreadable: number; pairs_skipped: number }; model: string; backend: string; detector: string }, dataset: string): void {
+function printReport(r: ReturnType<typeof pairMetrics> & { one_to_n_households: HouseholdRates[]; one_to_n_households_fixed_thresholds?: HouseholdRates[]; gallery_frr: number | null; door: GalleryTestResult | null; no_face: { images: number; unreadable: number; pairs_skipped: number }; model: string; backend: string; detector: string }, dataset: string): void {
   const lines = [
     `dataset ${dataset}; model ${r.model}; ${r.backend}; detector ${r.detector}`,
     `pairs: ${r.pairs} scored (${r.genuine} genuine, ${r.impostor} impostor); ${r.no_face.pairs_skipped} skipped: ${r.no_face.images} images without a face, ${r.no_face.unreadable} unreadable`,
@@ -142,5 +158,13 @@ function printReport(r: ReturnType<typeof pairMetrics> & { gallery_frr: number |
   } else {
     lines.push('door test: skipped (nobody has more images than --enrol-images)');
   }
+  const household = (label: string, rows: HouseholdRates[] | undefined) => {
+    for (const h of rows ?? []) {
+      lines.push(`  ${label} ${String(h.people).padStart(3)} people (${h.households} households): detection ${h.detection.toFixed(4)}: FAR ${pct(h.far)} of ${h.stranger_attempts} strangers, FRR ${pct(h.frr)} of ${h.member_attempts} members (${h.misidentified} as someone else)`);
+    }
+  };
+  if (r.one_to_n_households.length) lines.push('1:N door by household size (strangers against everyone enrolled):');
+  household('door', r.one_to_n_households);
+  household('fixed thresholds', r.one_to_n_households_fixed_thresholds);
   console.log(lines.join('\n'));
 }

@@ -11,9 +11,11 @@ import { commandSettings, splitArgs } from './args.js';
  */
 
 /** One help line per registered tower (tower-registry.ts), so a new tower shows up here by itself. */
-const TOWER_HELP = TOWER_IDS.map((id) => `                         ${id}${id === DEFAULT_TOWER ? ' (default)' : ''}: ${TOWERS[id].doc}`).join('\n');
+// Towers a model folder can name but training cannot build (the opt-in ONNX one) are left out.
+const TRAINABLE = TOWER_IDS.filter((id) => TOWERS[id].trainable !== false);
+const TOWER_HELP = TRAINABLE.map((id) => `                         ${id}${id === DEFAULT_TOWER ? ' (default)' : ''}: ${TOWERS[id].doc}`).join('\n');
 
-const USAGE = `usage: facegate train --out DIR [--tower ${TOWER_IDS.join('|')}] (seed way | identities) [options]
+const USAGE = `usage: facegate train --out DIR [--tower ${TRAINABLE.join('|')}] (seed way | identities) [options]
 Seed way (the tutorial's data): pairs (anchor, positive) = 1 and (anchor, negative) = 0
   --anchor DIR --positive DIR --negative DIR   e.g. data/anchor, data/positive (facegate collect), ../shared/datasets/lfw-dev
   --per-class N        pairs of each label at most (default 300, the seed's take(300))
@@ -71,7 +73,7 @@ export function parseTrainRequest(values: TrainFlags): TrainRequest {
   const out = str('out');
   if (!out) throw new UsageError('--out DIR is required (the model folder to write)');
   const tower = str('tower') ?? DEFAULT_TOWER;
-  if (!isTowerId(tower)) throw new UsageError(`--tower must be one of ${TOWER_IDS.join(', ')}, got "${tower}"`);
+  if (!isTowerId(tower) || TOWERS[tower].trainable === false) throw new UsageError(`--tower must be one of ${TRAINABLE.join(', ')}, got "${tower}"`);
   const head = towerKind(tower).load !== undefined;
   if (head && values.resume === true) throw new UsageError('--resume is for seed towers; a pretrained tower\'s head retrains from scratch in about a minute');
   const seedWay = [str('anchor'), str('positive'), str('negative')];

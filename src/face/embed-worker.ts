@@ -19,7 +19,7 @@ const send = (message: FromWorker) => port.postMessage(message);
 
 async function start(): Promise<(files: string[]) => Promise<void>> {
   await initBackend(job.backend as BackendPreference);
-  const detector = await createFaceDetector(job.vision);
+  const detector = await createFaceDetector(job.vision, { model: job.metadata });
   // The cache namespace names the detector: a different one here would file embeddings under a wrong key.
   if (detector.name !== job.detectorName) {
     throw new Error(`worker built detector "${detector.name}" but the cache is for "${job.detectorName}"`);

@@ -1,4 +1,5 @@
 import type { ClosestMatch, IdentityScore, Thresholds, VerifyResult } from '../core/types.js';
+import type { OpenSetCalibration } from '../model/metadata.js';
 
 /**
  * The match and decide stages: per-image head scores -> per-person fractions -> one decision.
@@ -12,12 +13,41 @@ export interface ThresholdSettings {
   verificationThreshold: number | null;
 }
 
-/** Settings win over the thresholds calibrated into the model. */
-export function resolveThresholds(settings: ThresholdSettings, model: { metadata: { thresholds: Thresholds } }): Thresholds {
-  return {
-    detection: settings.detectionThreshold ?? model.metadata.thresholds.detection,
-    verification: settings.verificationThreshold ?? model.metadata.thresholds.verification,
-  };
+/**
+ * Settings win over the thresholds calibrated into the model. With `people` (the enrolled household) and an
+ * open-set calibration in the model, the detection threshold is the household's (householdDetection()).
+ */
+export function resolveThresholds(settings: ThresholdSettings, model: { metadata: { thresholds: Thresholds; openSet?: OpenSetCalibration } }, people?: number): Thresholds {
+  const { thresholds, openSet } = model.metadata;
+  const detection = settings.detectionThreshold ?? (openSet && people !== undefined ? householdDetection(openSet, people, thresholds.detection) : thresholds.detection);
+  return { detection, verification: settings.verificationThreshold ?? thresholds.verification };
+}
+
+/**
+ * The detection threshold for a door with `people` enrolled: the one whose per-person FAR is doorFar / people
+ * (log-linear between the calibrated points), never below `base` (the model's one-person threshold), so the
+ * door's FAR (about people x per-person FAR) stays at doorFar however many people are enrolled. One person: the
+ * model's threshold as it is. Past the curve's last point (the rarest FAR the calibration could measure) the
+ * last threshold is used.
+ */
+export function householdDetection(openSet: OpenSetCalibration, people: number, base: number): number {
+  // One person (or none) is the case the model's own threshold was calibrated for.
+  if (people <= 1) return base;
+  const target = openSet.doorFar / people;
+  const curve = openSet.curve;
+  let threshold = curve[curve.length - 1]!.detection;
+  for (let i = 0; i < curve.length; i++) {
+    const point = curve[i]!;
+    if (point.far > target) continue;
+    const prev = curve[i - 1];
+    if (!prev) threshold = point.detection;
+    else {
+      const t = (Math.log(prev.far) - Math.log(target)) / (Math.log(prev.far) - Math.log(point.far));
+      threshold = prev.detection + t * (point.detection - prev.detection);
+    }
+    break;
+  }
+  return Math.max(base, threshold);
 }
 
 /** An enrolled person as the matcher sees them, whatever store they came from. */
@@ -31,16 +61,16 @@ export interface MatchPerson {
  * behind `scorePairs`; this side sees Float32Arrays and numbers only.
  */
 export interface Matcher {
-  /** Per-person scores, best first. */
-  match(probe: Float32Array, people: readonly MatchPerson[]): IdentityScore[];
+  /** Per-person scores, best first; `thresholds` when the door's differ from the matcher's own (household). */
+  match(probe: Float32Array, people: readonly MatchPerson[], thresholds?: Thresholds): IdentityScore[];
 }
 
 export function headMatcher(head: { scorePairs(probe: Float32Array, refs: Float32Array[]): ArrayLike<number> }, thresholds: Thresholds): Matcher {
   return {
-    match(probe, people) {
+    match(probe, people, current = thresholds) {
       const flat = people.flatMap((p) => p.embeddings);
       if (flat.length === 0) return [];
-      return rankIdentities(scoreIdentities(people, head.scorePairs(probe, flat), thresholds));
+      return rankIdentities(scoreIdentities(people, head.scorePairs(probe, flat), current));
     },
   };
 }

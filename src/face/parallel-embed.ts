@@ -41,7 +41,9 @@ export function defaultEmbedWorkers(): number {
 
 /** Only a pretrained tower can be rebuilt in a worker from nothing; seed towers hold weights in memory. */
 export function canEmbedInWorkers(metadata: FacegateMetadata): boolean {
-  return towerKind(metadata.tower).load !== undefined;
+  // The opt-in ONNX tower loads from its model folder, which a worker is not given; onnxruntime threads itself.
+  const kind = towerKind(metadata.tower);
+  return kind.load !== undefined && kind.trainable !== false;
 }
 
 /** The files whose embedding is not in the cache yet (unreadable files count as uncached: workers skip them). */

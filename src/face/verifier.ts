@@ -50,7 +50,11 @@ export class SiameseVerifier implements Verifier {
 
   constructor(
     private readonly stages: FaceStages,
-    readonly thresholds: Thresholds,
+    /**
+     * Thresholds for a gallery of n people: fixed for a model without open-set calibration, else growing with
+     * the household (match.ts resolveThresholds()). A plain object means fixed thresholds.
+     */
+    thresholds: Thresholds | ((people: number) => Thresholds),
     private readonly store: GalleryStore,
     /** Decode + detect + crop + embed with this verifier's model; enrolment uses it to check photos. */
     readonly pipeline: FacePipeline,
@@ -60,7 +64,18 @@ export class SiameseVerifier implements Verifier {
     /** image.maxPixels: frames over it are refused before decoding (a decompression bomb stalls nothing). */
     private readonly decodeLimits: Partial<DecodeLimits> = {},
     private readonly livenessStatus: LivenessStatus = { mode: 'off', burstFrames: 1, burstDurationMs: 0 },
-  ) {}
+  ) {
+    this.thresholdsFor = typeof thresholds === 'function' ? thresholds : () => thresholds;
+    this.current = this.thresholdsFor(0);
+  }
+
+  private readonly thresholdsFor: (people: number) => Thresholds;
+  private current: Thresholds;
+
+  /** The thresholds in force for the gallery as loaded. */
+  get thresholds(): Thresholds {
+    return this.current;
+  }
 
   liveness(): LivenessStatus {
     return this.livenessStatus;
@@ -78,7 +93,8 @@ export class SiameseVerifier implements Verifier {
     const loaded = await this.store.load();
     this.people = loaded.people;
     this.images = loaded.people.reduce((n, p) => n + p.embeddings.length, 0);
-    this.log?.info({ store: this.store.description, identities: this.people.length, images: this.images, computed: loaded.computed, skipped: loaded.skipped.length }, 'gallery loaded');
+    this.current = this.thresholdsFor(this.people.length);
+    this.log?.info({ store: this.store.description, identities: this.people.length, images: this.images, computed: loaded.computed, skipped: loaded.skipped.length, thresholds: this.current }, 'gallery loaded');
     return this.galleryInfo();
   }
 
@@ -135,7 +151,7 @@ export class SiameseVerifier implements Verifier {
     const [probe] = await embedder.embed([face]);
     clock.lap('embed');
     checkAbort();
-    const perIdentity = matcher.match(probe!, this.people);
+    const perIdentity = matcher.match(probe!, this.people, this.thresholds);
     const decision = decide(perIdentity, this.thresholds);
     clock.lap('compare');
     const timings = clock.timings();
@@ -197,6 +213,16 @@ export interface VerifierSettings extends GalleryStoreSettings {
   image?: { maxPixels: number };
 }
 
+/**
+ * The liveness checks follow 68 landmarks through a burst; plain BlazeFace gives keypoints only. With liveness
+ * on, its twin that also finds face-api's landmarks on each face is used: same boxes and keypoints, so a
+ * template crop (the default model's) embeds the same, for ~21 ms more per face. The detector's name differs,
+ * so turning liveness on re-embeds the gallery once under its own cache key.
+ */
+function detectorFor(modelDetector: string | undefined, livenessMode: string): string | undefined {
+  return modelDetector === 'blazeface' && livenessMode !== 'off' ? 'blazeface-landmarks68' : modelDetector;
+}
+
 /** The composition of the face pipeline: backend, model, detector, aligner, liveness checks, matcher, gallery store. */
 export async function createVerifier(settings: VerifierSettings, log?: Logger, overrides: VerifierOverrides = {}): Promise<SiameseVerifier> {
   const backend = await initBackend(settings.model.backend, log);
@@ -204,9 +230,9 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
   const model = await loadSiameseModel(modelDir);
   try {
     const modelFingerprint = await fingerprint(modelDir);
-    const detector = await createFaceDetector(settings.vision, log ? { log } : {});
     const thresholds = resolveThresholds(settings.model, model);
     const livenessStatus = overrides.liveness ?? resolveLiveness(settings);
+    const detector = await createFaceDetector(settings.vision, { model: { detector: detectorFor(model.metadata.detector, livenessStatus.mode) }, ...(log ? { log } : {}) });
     const stages = modelStages(model, detector, thresholds, await createLivenessChecks(livenessStatus.mode, { settings: settings.liveness, detector }));
     const namespace = embeddingNamespace({ model: modelFingerprint, detector: detector.name, settings: settings.vision, model_metadata: model.metadata });
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
@@ -214,7 +240,7 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
     const pipeline = modelPipeline(model, detector, limits);
     const store = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
     const modelName = `${model.metadata.tower}@${modelFingerprint.slice(0, 12)}`;
-    const verifier = new SiameseVerifier(stages, thresholds, store, pipeline, backend.name, modelName, log, limits, livenessStatus);
+    const verifier = new SiameseVerifier(stages, (people) => resolveThresholds(settings.model, model, people), store, pipeline, backend.name, modelName, log, limits, livenessStatus);
     await verifier.reload();
     if (overrides.warmUp) await verifier.warmUp(overrides.warmUp);
     return verifier;

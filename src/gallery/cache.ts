@@ -16,9 +16,22 @@ export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** A short, filesystem-safe name for everything that determines an embedding. */
+/**
+ * A short, filesystem-safe name for everything that determines an embedding. Keys are sorted at every depth.
+ * (It used to pass the top-level keys as JSON.stringify's replacer, which is a whitelist at every depth: nested
+ * fields such as crop.margin or a crop template never reached the hash, so a changed crop reused stale entries.)
+ */
 export function cacheNamespace(parts: Record<string, unknown>): string {
-  return sha256(JSON.stringify(parts, Object.keys(parts).sort())).slice(0, 24);
+  return sha256(stableJson(parts)).slice(0, 24);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 export class EmbeddingCache {

@@ -154,7 +154,7 @@ export async function loadSiameseModel(dir: string): Promise<SiameseModel> {
   try {
     const pretrained = files.metadata ? towerKind(files.metadata.tower).load : undefined;
     if (files.metadata && pretrained) {
-      const tower = await pretrained();
+      const tower = await pretrained(undefined, files.dir);
       const headSize = model.inputs[0]?.shape[1];
       if (model.inputs.length !== 2 || headSize !== tower.embeddingSize || files.metadata.embeddingSize !== tower.embeddingSize) {
         throw new ModelLoadError(
@@ -237,9 +237,12 @@ export async function saveLayersModel(dir: string, model: LayersModel, metadata:
   }
 }
 
-/** Saves a SiameseModel: the full network for seed towers, the head alone for pretrained ones. */
+/**
+ * Saves a SiameseModel: the full network for seed towers, the head alone for pretrained ones. `created` is now
+ * unless the caller gives one: scripts/make-default-model.ts does, so the same command writes the same bytes.
+ */
 export async function saveSiameseModel(dir: string, model: SiameseModel, metadata: Partial<FacegateMetadata> = {}): Promise<void> {
-  await saveLayersModel(dir, model.saveable, { ...model.metadata, ...metadata, created: new Date().toISOString() });
+  await saveLayersModel(dir, model.saveable, { ...model.metadata, ...metadata, created: metadata.created ?? new Date().toISOString() });
 }
 
 /** sha256 over model.json and the weight files in manifest order: the gallery cache's key for a model. */

@@ -1,6 +1,6 @@
 import type { Thresholds } from '../core/types.js';
 import { DEFAULT_TOWER, isTowerId, TOWER_IDS, TOWERS, type TowerId } from './tower-registry.js';
-import type { Preprocessing } from './towers.js';
+import { PREPROCESSING, type Preprocessing } from './towers.js';
 
 /**
  * Facegate's part of model.json (`userDefinedMetadata.facegate`): everything the verifier, trainer and
@@ -13,8 +13,15 @@ export interface FacegateMetadata {
   inputSize: number;
   embeddingSize: number;
   preprocessing: Preprocessing;
-  crop: { margin: number; align: boolean };
+  crop: CropSpec;
+  /**
+   * The face detector this model's embeddings were made with (a key of face/detect/registry.ts). Absent in
+   * models written before detectors were part of the model: they use `vision.detector` from the settings.
+   */
+  detector?: string;
   thresholds: Thresholds;
+  /** Open-set calibration: the detection threshold grows with the household so the door's FAR does not. */
+  openSet?: OpenSetCalibration;
   /** Free-form provenance: data, epochs, seed, metrics. */
   training: Record<string, unknown>;
   /** ISO time the model was written. */
@@ -22,6 +29,38 @@ export interface FacegateMetadata {
 }
 
 export const METADATA_FORMAT = 1;
+
+/** Where each keypoint lands in the crop, in fractions of its side (see face/align/similarity.ts). */
+export interface CropTemplate {
+  leftEye: { x: number; y: number };
+  rightEye: { x: number; y: number };
+  nose: { x: number; y: number };
+  mouth: { x: number; y: number };
+}
+
+/**
+ * How the tower's face crop is cut. margin/align: a square from the 68 landmarks or the detector box.
+ * template: a similarity transform putting the detector's keypoints on these positions (5-point style
+ * alignment); used when the detector gives keypoints, and then it wins over margin/align.
+ */
+export interface CropSpec {
+  margin: number;
+  align: boolean;
+  template?: CropTemplate;
+}
+
+/**
+ * Per-person FAR (one claim: a stranger against one enrolled person, at the model's verification threshold)
+ * against detection threshold, measured on held-out identities. A door with n people enrolled lets a stranger
+ * in when any of them matches, so its FAR is about n times the per-person FAR: the verifier picks the
+ * threshold whose per-person FAR is doorFar / n (face/match.ts householdDetection()).
+ */
+export interface OpenSetCalibration {
+  /** The door's FAR bar for the whole household. */
+  doorFar: number;
+  /** Strictly decreasing far, non-decreasing detection. */
+  curve: Array<{ far: number; detection: number }>;
+}
 
 /** Raised for metadata that cannot be trusted; io.ts wraps it into a ModelLoadError with the path. */
 export class MetadataError extends Error {
@@ -104,11 +143,17 @@ export function parseMetadata(raw: unknown): FacegateMetadata {
   const tower = raw.tower;
   if (!isTowerId(tower)) fail('tower', `is unknown: ${JSON.stringify(tower)} (known: ${TOWER_IDS.join(', ')})`);
   const preprocessing = raw.preprocessing;
-  if (preprocessing !== 'scale-255' && preprocessing !== 'faceapi') fail('preprocessing', `must be "scale-255" or "faceapi", got ${JSON.stringify(preprocessing)}`);
+  if (!(PREPROCESSING as readonly unknown[]).includes(preprocessing)) fail('preprocessing', `must be one of ${PREPROCESSING.join(', ')}, got ${JSON.stringify(preprocessing)}`);
   const crop = isObject(raw.crop) ? raw.crop : fail('crop', 'must be an object {margin, align}');
   const margin = crop.margin;
   if (typeof margin !== 'number' || !Number.isFinite(margin) || margin < 0) fail('crop.margin', `must be a number >= 0, got ${JSON.stringify(margin)}`);
   if (typeof crop.align !== 'boolean') fail('crop.align', `must be true or false, got ${JSON.stringify(crop.align)}`);
+  const template = crop.template === undefined ? undefined : parseTemplate(crop.template);
+  const detector = raw.detector;
+  if (detector !== undefined && (typeof detector !== 'string' || !/^[\w.+-]+$/.test(detector))) {
+    fail('detector', `must be a detector key such as "blazeface", got ${JSON.stringify(detector)} (leave it out for the settings' vision.detector)`);
+  }
+  const openSet = raw.openSet === undefined ? undefined : parseOpenSet(raw.openSet);
   const thresholds = isObject(raw.thresholds) ? raw.thresholds : fail('thresholds', 'must be an object {detection, verification}');
   const training = raw.training === undefined ? {} : isObject(raw.training) ? raw.training : fail('training', 'must be an object');
   const created = typeof raw.created === 'string' ? raw.created : fail('created', 'must be an ISO date string');
@@ -117,13 +162,38 @@ export function parseMetadata(raw: unknown): FacegateMetadata {
     tower,
     inputSize: positiveInt(raw.inputSize, 'inputSize'),
     embeddingSize: positiveInt(raw.embeddingSize, 'embeddingSize'),
-    preprocessing,
-    crop: { margin, align: crop.align },
+    preprocessing: preprocessing as Preprocessing,
+    crop: { margin, align: crop.align, ...(template ? { template } : {}) },
+    ...(typeof detector === 'string' ? { detector } : {}),
     thresholds: {
       detection: fraction(thresholds.detection, 'thresholds.detection'),
       verification: fraction(thresholds.verification, 'thresholds.verification'),
     },
+    ...(openSet ? { openSet } : {}),
     training,
     created,
   };
+}
+
+function parseTemplate(raw: unknown): CropTemplate {
+  if (!isObject(raw)) fail('crop.template', 'must be an object {leftEye, rightEye, nose, mouth}');
+  const point = (name: keyof CropTemplate) => {
+    const p = raw[name];
+    if (!isObject(p)) fail(`crop.template.${name}`, 'must be an object {x, y}');
+    return { x: fraction(p.x, `crop.template.${name}.x`), y: fraction(p.y, `crop.template.${name}.y`) };
+  };
+  return { leftEye: point('leftEye'), rightEye: point('rightEye'), nose: point('nose'), mouth: point('mouth') };
+}
+
+function parseOpenSet(raw: unknown): OpenSetCalibration {
+  if (!isObject(raw) || !Array.isArray(raw.curve) || raw.curve.length === 0) fail('openSet', 'must be an object {doorFar, curve: [{far, detection}, ...]}');
+  const curve = raw.curve.map((point: unknown, i) => {
+    if (!isObject(point)) fail(`openSet.curve[${i}]`, 'must be an object {far, detection}');
+    return { far: fraction(point.far, `openSet.curve[${i}].far`), detection: fraction(point.detection, `openSet.curve[${i}].detection`) };
+  });
+  curve.forEach((point, i) => {
+    const prev = curve[i - 1];
+    if (prev && !(point.far < prev.far && point.detection >= prev.detection)) fail(`openSet.curve[${i}]`, 'must have decreasing far and non-decreasing detection');
+  });
+  return { doorFar: fraction(raw.doorFar, 'openSet.doorFar'), curve };
 }

@@ -1,4 +1,5 @@
 import { faceApiTowerKind } from './faceapi-tower.js';
+import { onnxTowerKind } from './onnx-tower.js';
 import { seedTowerKind, type TowerKind } from './towers.js';
 
 /**
@@ -9,6 +10,7 @@ export const TOWERS = {
   seed: seedTowerKind('seed', "faithful to the seed (MaxPooling2D(64) pools), trained end to end"),
   'seed-pool2': seedTowerKind('seed-pool2', 'the seed with the intended 2x2 pools, trained end to end'),
   'faceapi-resnet128': faceApiTowerKind,
+  'onnx-arcface512': onnxTowerKind,
 } satisfies Record<string, TowerKind>;
 
 export type TowerId = keyof typeof TOWERS;

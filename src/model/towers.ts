@@ -7,7 +7,12 @@ export type { RgbImage };
 export type SeedVariant = 'seed' | 'seed-pool2';
 
 /** 'scale-255': RGB / 255 (the seed). 'faceapi': face-api's own normalisation inside the net. */
-export type Preprocessing = 'scale-255' | 'faceapi';
+/**
+ * 'scale-255': RGB / 255 (the seed). 'faceapi': face-api's own normalisation inside the net.
+ * 'bgr-127.5/128': BGR, (x - 127.5) / 128, NCHW (the opt-in ONNX embedder).
+ */
+export const PREPROCESSING = ['scale-255', 'faceapi', 'bgr-127.5/128'] as const;
+export type Preprocessing = (typeof PREPROCESSING)[number];
 
 /**
  * What the registry (tower-registry.ts) knows about a kind of tower, so that the verifier, trainer, model
@@ -26,7 +31,9 @@ export interface TowerKind {
    * Pretrained, frozen towers only: builds the tower from weights shipped in an npm package. Such a model folder
    * holds only the head, training fits the head on cached embeddings, and workers can rebuild the tower alone.
    */
-  load?(batchSize?: number): Promise<EmbeddingTower>;
+  load?(batchSize?: number, modelDir?: string): Promise<EmbeddingTower>;
+  /** false: a model folder can name this tower, `facegate train --tower` cannot build one (the opt-in ONNX). */
+  trainable?: boolean;
 }
 
 /** What the verifier needs from any tower: faces in (already cropped to inputSize), plain embeddings out. */

@@ -34,7 +34,7 @@ test('a detector is built through the registry by its key', async () => {
   assert.equal(detector.name, 'fixed');
   const [face] = await detector.detect({ data: new Uint8Array(100 * 100 * 3), width: 100, height: 100 });
   assert.deepEqual(face?.box, { x: 10, y: 20, width: 30, height: 30, score: 1 });
-  await assert.rejects(createFaceDetector({ ...vision, detector: 'blaze' }), /unknown face detector "blaze" \(known: tiny, ssd, fixed\)/);
+  await assert.rejects(createFaceDetector({ ...vision, detector: 'blaze' }), /unknown face detector "blaze" \(known: tiny, ssd, blazeface, blazeface-landmarks68, fixed\)/);
 });
 
 test('model metadata accepts every registered tower, with its shape, and names them when refusing one', () => {

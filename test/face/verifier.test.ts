@@ -11,6 +11,8 @@ import { listIdentities } from '../../src/gallery/datasets.js';
 import { writePerson } from '../../src/gallery/gallery.js';
 import { tf } from '../../src/model/tf.js';
 import { createVerifier } from '../../src/face/verifier.js';
+import { householdDetection } from '../../src/face/match.js';
+import { parseMetadata } from '../../src/model/metadata.js';
 import { decide, rankIdentities, scoreIdentities } from '../../src/face/match.js';
 import { lfwDir, needLfw, repoRoot } from '../helpers/datasets.js';
 
@@ -110,6 +112,24 @@ test('thresholds from settings win over the model metadata', { skip: needLfw() |
   assert.deepEqual(verifier.thresholds, { detection: 0.999999, verification: 0.9 });
   const result = await verifier.verify(readFileSync(ann!.images[6]!));
   assert.equal(result.decision, 'denied', 'nobody passes a 0.999999 detection threshold');
+});
+
+test('a bigger household gets a stricter detection threshold (open-set calibration in the model)', { skip: needLfw() || modelReady }, async (t) => {
+  const { settings } = setup(t);
+  const metadata = parseMetadata(JSON.parse(readFileSync(join(settings.model.dir, 'model.json'), 'utf8')).userDefinedMetadata.facegate);
+  const base = metadata.thresholds.detection;
+  const openSet = metadata.openSet;
+  assert.ok(openSet, 'models/default carries its open-set calibration');
+  const [ann, ben, cat] = people();
+  enrol(settings, ann!.name, ann!.images.slice(0, 1));
+  const verifier = await createVerifier(settings, quiet);
+  t.after(() => verifier.close());
+  assert.equal(verifier.thresholds.detection, base, 'one person: the model threshold');
+  enrol(settings, ben!.name, ben!.images.slice(0, 1));
+  enrol(settings, cat!.name, cat!.images.slice(0, 1));
+  await verifier.reload();
+  assert.equal(verifier.thresholds.detection, householdDetection(openSet, 3, base));
+  assert.ok(verifier.thresholds.detection > base, `three people: ${verifier.thresholds.detection} > ${base}`);
 });
 
 test('1,000 verifications leave the tensor count unchanged', { skip: needLfw() || modelReady }, async (t) => {

@@ -1,10 +1,13 @@
 import { cropResize, warpAffine, type RgbImage } from '../../image/image.js';
 import type { DetectedFace } from '../detect/detector.js';
 import { squareFromBox, squareFromLandmarks, squareToAffine } from './align.js';
+import { alignToTemplate } from './similarity.js';
+import type { CropSpec } from '../../model/metadata.js';
 
 /**
  * The align/crop stage: a detected face -> the size x size crop the tower takes, as the model's metadata
- * says (margin, eye alignment). Landmarks, when the detector gives them, place the square; else its box.
+ * says (margin, eye alignment, keypoint template). Keypoints and a template: a similarity warp onto it;
+ * else landmarks, when the detector gives them, place the square; else its box.
  */
 export interface Aligner {
   /** Crop side in pixels (the tower's input size). */
@@ -14,7 +17,7 @@ export interface Aligner {
   whole(img: RgbImage): RgbImage;
 }
 
-export function cropAligner(size: number, crop: { margin?: number; align?: boolean } = {}): Aligner {
+export function cropAligner(size: number, crop: Partial<CropSpec> = {}): Aligner {
   return {
     size,
     align: (img, face) => extractFace(img, face, size, crop),
@@ -28,7 +31,9 @@ export function cropAligner(size: number, crop: { margin?: number; align?: boole
  * default 0), rotated so the eyes are level when `align` is set and landmarks exist (default false: face-api's
  * own crop is unrotated). Parts outside the image are black.
  */
-export function extractFace(img: RgbImage, face: DetectedFace, size: number, opts: { margin?: number; align?: boolean } = {}): RgbImage {
+export function extractFace(img: RgbImage, face: DetectedFace, size: number, opts: Partial<CropSpec> = {}): RgbImage {
+  // 5-point style alignment when the model has a template and the detector found the keypoints.
+  if (opts.template && face.keypoints) return warpAffine(img, size, size, alignToTemplate(face.keypoints, opts.template, size));
   const margin = opts.margin ?? 0;
   const square =
     face.landmarks && face.landmarks.length === 68

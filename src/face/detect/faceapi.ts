@@ -1,7 +1,7 @@
 import { tf } from '../../model/tf.js';
 import { loadFaceApi, type FaceApi } from '../../model/faceapi.js';
 import { padImage, shrinkImage, type RgbImage } from '../../image/image.js';
-import { toFaceBox, type DetectedFace, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
+import { RETRY_PADDING, toFaceBox, type DetectedFace, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
 
 /** face-api's detectors: "tiny" (TinyFaceDetector) and "ssd" (SSD MobileNet v1), with the 68-landmark net. */
 
@@ -35,9 +35,17 @@ class FaceApiDetector implements FaceDetector {
       this.name = `tiny${settings.inputSize}`;
     }
     if (settings.padding > 0) this.name += `+pad${settings.padding}`;
+    else this.name += '+retry';
   }
 
+  /** With no padding set, a picture without a face gets one more try inside a black border (RETRY_PADDING). */
   async detect(img: RgbImage): Promise<DetectedFace[]> {
+    const found = await this.detectWithPadding(img, this.settings.padding);
+    if (found.length > 0 || this.settings.padding > 0) return found;
+    return this.detectWithPadding(img, Math.round(Math.max(img.width, img.height) * RETRY_PADDING));
+  }
+
+  private async detectWithPadding(img: RgbImage, padding: number): Promise<DetectedFace[]> {
     // A 12 MP phone photo would be a 145 MB int32 tensor, though the nets look at 320 px: shrink big
     // pictures first (inside libvips, off the main thread, not a JS loop over every pixel) and scale back.
     const shrink = Math.max(img.width, img.height) > MAX_DETECTION_SIDE ? Math.max(img.width, img.height) / MAX_DETECTION_SIDE : 1;
@@ -45,7 +53,7 @@ class FaceApiDetector implements FaceDetector {
     const sx = img.width / small.width;
     const sy = img.height / small.height;
     // Tight crops (the face fills the picture) are often missed; a black border gives the detector context.
-    const pad = Math.round(this.settings.padding / shrink);
+    const pad = Math.round(padding / shrink);
     const input = pad > 0 ? padImage(small, pad) : small;
     const toOriginal = (p: { x: number; y: number }) => ({ x: (p.x - pad) * sx, y: (p.y - pad) * sy });
     const tensor = tf.tensor3d(input.data, [input.height, input.width, 3], 'int32');

@@ -7,9 +7,12 @@ import type { RgbImage } from '../../image/image.js';
 export type { DetectedFace, DetectorOptions, FaceDetector, VisionSettings };
 export { extractFace } from '../align/crop.js';
 
-/** Builds the detector named in settings (see registry.ts). face-api ones need initBackend() to have run. */
+/**
+ * Builds the detector the model names (its metadata's `detector`), else the one named in settings (see
+ * registry.ts). Network-based ones need initBackend() to have run.
+ */
 export async function createFaceDetector(settings: VisionSettings, options: DetectorOptions = {}): Promise<FaceDetector> {
-  return detectorEntry(settings.detector).create(settings, options);
+  return detectorEntry(options.model?.detector ?? settings.detector).create(settings, options);
 }
 
 /**

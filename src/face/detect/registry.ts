@@ -1,4 +1,4 @@
-import type { DetectorOptions, FaceDetector, VisionSettings } from './detector.js';
+import { RETRY_PADDING, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
 
 /**
  * Every face detector, by the key `vision.detector` takes. The config schema's choices, its doc text and the
@@ -14,6 +14,15 @@ export interface DetectorEntry {
 export const DETECTORS = {
   tiny: { doc: 'fast', create: async (s, o) => (await import('./faceapi.js')).createFaceApiDetector('tiny', s, o) },
   ssd: { doc: 'more accurate, slower', create: async (s, o) => (await import('./faceapi.js')).createFaceApiDetector('ssd', s, o) },
+  blazeface: {
+    doc: 'MediaPipe BlazeFace: fast, finds tight crops too, gives eye/nose/mouth keypoints',
+    create: async (s, o) => (await import('./blazeface.js')).createBlazeFaceDetector({ minConfidence: s.minConfidence, retryPadding: RETRY_PADDING }, o),
+  },
+  'blazeface-landmarks68': {
+    doc: "BlazeFace plus face-api's 68 landmarks on each face, for face-api's own square crop",
+    create: async (s, o) =>
+      (await import('./blazeface.js')).createBlazeFaceDetector({ minConfidence: s.minConfidence, retryPadding: RETRY_PADDING, landmarks68: o.landmarks ?? true }, o),
+  },
   fixed: { doc: "the seed tutorial's fixed crop, no detection", create: async (s) => new (await import('./fixed.js')).FixedCropDetector(s.fixedCrop) },
 } satisfies Record<string, DetectorEntry>;
 
