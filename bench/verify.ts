@@ -1,9 +1,9 @@
 /**
  * npm run bench [--silent] [-- --runs N --seed-runs N --no-seed-tower]
  *
- * Every pipeline in one run: the default model (models/default: BlazeFace + keypoint alignment + face-api's
- * ResNet), the opt-in model (models/opt-in, when `npm run model:opt-in` has installed its embedder), the first
- * default (models/faceapi-tiny: face-api's tiny detector + 68 landmarks) and the seed's own tower; each with the
+ * Every pipeline in one run: the default model (models/default: face-api's tiny detector + 68 landmarks + its
+ * ResNet), the opt-in model (models/opt-in, when `npm run model:opt-in` has installed its embedder), the
+ * BlazeFace pipeline (models/blazeface: BlazeFace + keypoint alignment + the same ResNet) and the seed's own tower; each with the
  * seed's way beside it, and the RSS of a daemon-like process (one verifier, warmed up) per model.
  *
  * One verification against a 50-image gallery (10 LFW people x 5 images in which the detector finds a face;
@@ -70,7 +70,7 @@ const backend = await initBackend(settings.model.backend as BackendPreference, l
 const MODEL_DIRS: Array<{ label: string; dir: string }> = [
   { label: 'default', dir: settings.model.dir },
   { label: 'opt-in', dir: 'models/opt-in' },
-  { label: 'faceapi-tiny', dir: 'models/faceapi-tiny' },
+  { label: 'blazeface', dir: 'models/blazeface' },
 ];
 const models: Array<{ label: string; dir: string; model: SiameseModel; detector: FaceDetector }> = [];
 const unavailable: Record<string, string> = {};
@@ -203,7 +203,7 @@ try {
     seed_pairs: references.length,
     default_model: main,
     pipelines: rows,
-    detect_speedup_vs_faceapi_tiny: rows['faceapi-tiny'] ? Number((rows['faceapi-tiny'].stages.detect / main.stages.detect).toFixed(1)) : null,
+    detect_speedup_blazeface_vs_default: rows['blazeface'] ? Number((main.stages.detect / rows['blazeface'].stages.detect).toFixed(1)) : null,
     daemon_rss_mb: daemonRss,
     unavailable,
     seed_tower: seedTower,

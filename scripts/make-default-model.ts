@@ -2,7 +2,7 @@
  * Rebuilds models/default: face-api's pretrained 128-d ResNet tower (frozen, shipped in its npm package) +
  * an L1Dist -> Dense(1, sigmoid) head trained here, with thresholds calibrated for the door.
  *
- *   node --import tsx scripts/make-default-model.ts [--dataset ../shared/datasets/lfw-dev] [--out models/default]
+ *   node --import tsx scripts/make-default-model.ts [--dataset ../shared/datasets/lfw-dev] [--pipeline P] [--out DIR: default, the pipeline's own models/ folder]
  *        [--seed 1] [--epochs 60] [--extract-only] [--progress FILE]
  *
  * Reproducible: seeded identity split, seeded pairs, seeded head initialisation and batch order.
@@ -32,7 +32,8 @@ import { ARCFACE_112_TEMPLATE, FACEAPI_150_TEMPLATE } from '../src/face/align/te
 const { values: args } = parseArgs({
   options: {
     dataset: { type: 'string', default: resolve('../shared/datasets/lfw-dev') },
-    out: { type: 'string', default: 'models/default' },
+    /** Default: the pipeline's own folder (faceapi-tiny -> models/default, blazeface -> models/blazeface, ...). */
+    out: { type: 'string' },
     seed: { type: 'string', default: '1' },
     epochs: { type: 'string', default: '10' },
     'learning-rate': { type: 'string', default: '0.001' },
@@ -42,9 +43,9 @@ const { values: args } = parseArgs({
     limit: { type: 'string' },
     progress: { type: 'string' },
     /**
-     * 'blazeface': BlazeFace keypoints aligned to face-api's square + face-api's ResNet (models/default);
-     * 'blazeface-landmarks68': BlazeFace + face-api's 68 landmarks and square crop; 'faceapi-tiny': the first
-     * default (models/faceapi-tiny); 'blazeface-onnx': BlazeFace + the opt-in 512-d ONNX embedder (models/opt-in,
+     * 'blazeface': BlazeFace keypoints aligned to face-api's square + face-api's ResNet (models/blazeface);
+     * 'blazeface-landmarks68': BlazeFace + face-api's 68 landmarks and square crop; 'faceapi-tiny': the
+     * default (models/default); 'blazeface-onnx': BlazeFace + the opt-in 512-d ONNX embedder (models/opt-in,
      * after `npm run model:opt-in`).
      */
     pipeline: { type: 'string', default: 'blazeface' },
@@ -67,6 +68,9 @@ say(`backend ${backend.name}; detector ${settings.vision.detector}${settings.vis
 
 const PIPELINES = ['blazeface', 'blazeface-landmarks68', 'blazeface-onnx', 'faceapi-tiny'];
 if (!PIPELINES.includes(args.pipeline!)) throw new Error(`--pipeline must be one of ${PIPELINES.join(', ')}, got ${args.pipeline}`);
+const OUT_DIRS: Record<string, string> = { 'faceapi-tiny': 'models/default', blazeface: 'models/blazeface', 'blazeface-landmarks68': 'models/blazeface-landmarks68', 'blazeface-onnx': 'models/opt-in' };
+const outDir = args.out ?? OUT_DIRS[args.pipeline!]!;
+args.out = outDir;
 const blaze = args.pipeline !== 'faceapi-tiny';
 const onnx = args.pipeline === 'blazeface-onnx';
 const created = new Date(args.created!).toISOString();
@@ -185,7 +189,7 @@ const chosen = [...candidates].sort((a, b) => a.door.gallery_frr - b.door.galler
 const thresholds = { detection: Number(chosen.door.detection_threshold_for_far.toFixed(4)), verification: chosen.verification };
 say(`chosen thresholds ${JSON.stringify(thresholds)}`);
 
-// Open set (new pipeline only; the first default keeps its bytes): per-person FAR against threshold on the
+// Open set (BlazeFace pipelines only; models/default keeps its bytes): per-person FAR against threshold on the
 // held-out people, so the verifier raises the threshold with the household and the door's FAR stays put.
 const embeddingOf = (file: string) => {
   const entry = embeddings.byFile.get(file);
@@ -242,8 +246,8 @@ const report = {
 };
 say(JSON.stringify(report, null, 2));
 // A save replaces the folder whole; the opt-in embedder (installed by `npm run model:opt-in`) goes back in.
-const embedderBytes = onnx ? readFileSync(join(args.out!, ONNX_EMBEDDER_FILE)) : null;
-await saveSiameseModel(args.out, model, { thresholds, ...(openSet ? { openSet } : {}), training: report, created });
-writeFileSync(join(args.out, 'training-report.json'), `${JSON.stringify(report, null, 2)}\n`);
-if (embedderBytes) writeFileSync(join(args.out!, ONNX_EMBEDDER_FILE), embedderBytes);
+const embedderBytes = onnx ? readFileSync(join(outDir, ONNX_EMBEDDER_FILE)) : null;
+await saveSiameseModel(outDir, model, { thresholds, ...(openSet ? { openSet } : {}), training: report, created });
+writeFileSync(join(outDir, 'training-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+if (embedderBytes) writeFileSync(join(outDir, ONNX_EMBEDDER_FILE), embedderBytes);
 say(`saved ${args.out}`);
