@@ -1,8 +1,7 @@
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 
 /**
  * The one adapter for charts: a Vega-Lite spec is compiled to Vega, rendered headless to SVG (no canvas
@@ -14,7 +13,23 @@ export interface RenderOptions {
   scale?: number;
 }
 
+/**
+ * vega + vega-lite are 24 MB used only by `evaluate --plot`: optional peer dependencies, loaded on first use,
+ * so a door's install (npm ci --omit=dev) leaves them out and everything else runs without them.
+ */
+async function loadVega() {
+  try {
+    const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
+    return { vega, compile: vegaLite.compile };
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
+    if (!missing) throw error;
+    throw new Error('plots need the optional packages vega and vega-lite: npm install --no-save vega@6 vega-lite@6 (a development checkout has them)', { cause: error });
+  }
+}
+
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const { vega, compile } = await loadVega();
   const { spec: vegaSpec } = compile(spec);
   const view = new vega.View(vega.parse(vegaSpec), { renderer: 'none' });
   try {
