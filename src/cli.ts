@@ -1,59 +1,20 @@
 #!/usr/bin/env node
 // First, before anything else loads: SIGUSR1 must never open Node's inspector (see the module).
 import './process/inspector-guard.js';
-import { errorText, exitCodeOf } from './core/errors.js';
 
-/** Each command lives in src/commands/<name>.ts and exports `run(argv): Promise<number>` (the exit code). */
-const commands: Record<string, string> = {
-  run: 'Run the door daemon (button -> camera -> verify -> relay, MQTT, audit).',
-  verify: 'Verify one image against the gallery: facegate verify --image F [--json].',
-  enroll: 'Enroll a person from a folder of photos: facegate enroll NAME --images DIR.',
-  gallery: 'List or remove enrolled people: facegate gallery list|remove NAME.',
-  collect: 'Collect anchor/positive images from the camera with keys a/p (the seed workflow).',
-  train: 'Train a Siamese model (seed tower end to end, or a head on a pretrained tower).',
-  evaluate: 'Precision, recall, FAR/FRR, EER, AUC and door test on a dataset of identity folders.',
-  'evaluate-pad': 'Liveness figures (ISO/IEC 30107-3 APCER/BPCER): facegate evaluate-pad --bona-fide DIR --attack DIR.',
-  doctor: 'Check camera, GPIO, model, gallery and broker; print fixes.',
-  audit: 'List recorded attempts: facegate audit [--since DATE] [--json].',
-  config: 'facegate config print | docs: the effective configuration (secrets masked) or its reference.',
-  status: 'The running daemon\'s state (door mode, relay, lockout, audit, what is degraded): facegate status [--json].',
-  reload: 'Make the running daemon reload its gallery and lockout state (the same as SIGHUP).',
-  lockout: 'facegate lockout clear: lift a lockout after too many denied attempts (persisted across restarts).',
-  'relay-off': 'Drive the relay OFF through sysfs and exit (systemd runs it before start and after every stop).',
-};
-
-function usage(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length));
-  return [
-    'usage: facegate <command> [options]',
-    '',
-    ...Object.entries(commands).map(([name, doc]) => `  ${name.padEnd(width)}  ${doc}`),
-    '',
-    'Common options: --config FILE, and any setting as a flag or FACEGATE_* variable (facegate config docs).',
-  ].join('\n');
+/**
+ * The `facegate` executable. It checks the Node version before loading the rest: on an older Node the first
+ * thing to break is sharp's native binding, deep inside the model loader, and the person at the Pi saw
+ * "cannot load the model" where the cause was `apt install nodejs` giving Node 18. Only the inspector guard
+ * (no dependencies) loads before the check; exit 78 (configuration) keeps systemd from restarting in a loop.
+ */
+const MINIMUM_NODE_MAJOR = 22;
+const found = process.versions.node;
+if (Number(found.split('.')[0]) < MINIMUM_NODE_MAJOR) {
+  console.error(
+    `facegate needs Node >= ${MINIMUM_NODE_MAJOR}; found ${found} (${process.execPath}).\n` +
+      'Install Node 22 or 24 LTS (README "Raspberry Pi install"), then run npm rebuild in the facegate folder.',
+  );
+  process.exit(78);
 }
-
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 64;
-  }
-  if (!(name in commands)) {
-    console.error(`facegate: unknown command "${name}"\n\n${usage()}`);
-    return 64;
-  }
-  const module = (await import(`./commands/${name}.js`)) as { run(argv: string[]): Promise<number> };
-  return module.run(rest);
-}
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // One table maps error codes to exit codes (src/core/errors.ts): 78 for configuration, 1 for a plain failure.
-    console.error(`facegate: ${errorText(error)}`);
-    process.exitCode = exitCodeOf(error);
-  },
-);
+await import('./commands/index.js');

@@ -38,3 +38,8 @@ export function snapshotFileName(attemptId: string): string {
   const safe = attemptId.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '_');
   return `${safe || 'attempt'}.jpg`;
 }
+
+/** Where AuditLog writes the probe face of an attempt (only when audit.snapshots was on at that time). */
+export function snapshotPath(dir: string, event: { id: string; ts: string }): string {
+  return join(dir, snapshotDirName(utcDay(event.ts)), snapshotFileName(event.id));
+}

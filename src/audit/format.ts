@@ -16,10 +16,14 @@ function row(event: AttemptEvent): string[] {
   ];
 }
 
-/** A plain-text table for people; the last column is free text and is not padded. */
-export function attemptsTable(events: AttemptEvent[]): string {
-  const rows = [Array.from(COLUMNS), ...events.map(row)];
-  const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+/**
+ * A plain-text table for people; the last column is free text and is not padded. With `snapshotOf`, a last
+ * column says where each attempt's face image is ("-" when none was kept).
+ */
+export function attemptsTable(events: AttemptEvent[], snapshotOf?: (event: AttemptEvent) => string | null): string {
+  const header: string[] = snapshotOf ? [...COLUMNS, 'snapshot'] : Array.from(COLUMNS);
+  const rows = [header, ...events.map((e) => (snapshotOf ? [...row(e), snapshotOf(e) ?? '-'] : row(e)))];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows
     .map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n');

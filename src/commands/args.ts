@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, describeSettings, loadConfig, type Config, type Settings } from '../config/index.js';
+import { ConfigError, describeSettings, loadConfig, type Config, type ConfigProblem, type Settings } from '../config/index.js';
 import { createLogger, type Logger } from '../log.js';
 
 /**
@@ -19,14 +19,32 @@ export interface SplitOptions {
   positionalsAreSettings?: boolean;
 }
 
+/** The command's own option names behind each settingsArgs list, so a typo can be matched against them too. */
+const ownOptionsOf = new WeakMap<string[], string[]>();
+
 /** Splits argv into a command's own options (plus the implicit --config and --help) and the settings args. */
 export function splitArgs<T extends Options>(argv: string[], own: T, split: SplitOptions = {}) {
-  const isOwn = (name: string) => name in own || name === 'config' || name === 'help';
-  const { values, tokens } = parseArgs({ args: argv, options: { ...own, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
+  const ownOptions = { ...own, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as Options;
+  const isOwn = (name: string) => name in ownOptions;
+  const { values, tokens } = parseArgs({ args: argv, options: ownOptions, strict: false, allowPositionals: true, tokens: true });
   const settingsArgs: string[] = [];
   const positionals: string[] = [];
+  const problems: ConfigProblem[] = [];
   tokens.forEach((token, i) => {
-    if (token.kind === 'option' && !isOwn(token.name)) {
+    if (token.kind === 'option' && isOwn(token.name)) {
+      // parseArgs without strict takes `--image --json` as image "--json" and a bare `--image` as true.
+      const wantsValue = ownOptions[token.name]?.type === 'string';
+      if (wantsValue && (token.value === undefined || (!token.inlineValue && token.value.startsWith('--')))) {
+        problems.push({ key: token.rawName, reason: 'needs a value' });
+      }
+    } else if (token.kind === 'option') {
+      // A typo of the command's own option (--jsn) is reported before its other checks (--image is required);
+      // any other flag goes to the settings loader, which refuses unknown ones with the same hint.
+      const typo = unknownOption(token.rawName, Object.keys(ownOptions));
+      if (!knownSettingFlags().has(token.name) && typo.reason.includes('did you mean')) {
+        problems.push(unknownOption(token.rawName, [...Object.keys(ownOptions), ...knownSettingFlags()]));
+        return;
+      }
       settingsArgs.push(token.rawName);
       if (token.value !== undefined) settingsArgs.push(token.value);
     } else if (token.kind === 'positional') {
@@ -37,7 +55,46 @@ export function splitArgs<T extends Options>(argv: string[], own: T, split: Spli
       else positionals.push(token.value);
     }
   });
+  if (problems.length) throw new UsageError(problems);
+  ownOptionsOf.set(settingsArgs, Object.keys(ownOptions));
   return { values: values as Record<string, string | boolean | undefined>, positionals, settingsArgs };
+}
+
+/** A mistyped or incomplete command line: exit 78 like any configuration error, worded for the terminal. */
+export class UsageError extends ConfigError {
+  constructor(problems: ConfigProblem[]) {
+    super(problems);
+    this.name = 'UsageError';
+    this.message = problems.map((p) => `${p.key}: ${p.reason}`).join('\n');
+  }
+}
+
+function knownSettingFlags(): Set<string> {
+  return new Set(describeSettings().flatMap((s) => (s.arg ? [s.arg] : [])));
+}
+
+/** "unknown option --jsn (did you mean --json?)": the nearest known flag within two edits, if any. */
+export function unknownOption(rawName: string, known: Iterable<string>): ConfigProblem {
+  const name = rawName.replace(/^-+/, '');
+  let best: { flag: string; distance: number } | undefined;
+  for (const flag of known) {
+    const distance = editDistance(name, flag);
+    if (distance <= Math.min(2, Math.floor(flag.length / 3)) + (flag.startsWith(name) ? 1 : 0) && (!best || distance < best.distance)) best = { flag, distance };
+  }
+  const hint = best ? `did you mean --${best.flag}?` : 'facegate <command> --help lists its options, facegate config docs every setting';
+  return { key: rawName, reason: `unknown option ${rawName} (${hint})` };
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 function configFile(values: Record<string, unknown>): string | undefined {
@@ -56,7 +113,8 @@ export function loadCommandSettings(values: Record<string, unknown>, settingsArg
 /** Kept as the explicit name for commands that route stray arguments to the settings (audit). */
 export function strictCommandSettings(values: Record<string, unknown>, settingsArgs: string[]): Settings {
   const file = configFile(values);
-  return configFromArgv(file === undefined ? settingsArgs : ['--config', file, ...settingsArgs]).getProperties();
+  const argv = file === undefined ? settingsArgs : ['--config', file, ...settingsArgs];
+  return configFromArgv(argv, process.env, ownOptionsOf.get(settingsArgs)).getProperties();
 }
 
 /**
@@ -75,10 +133,10 @@ export function commandSettings(values: Record<string, unknown>, settingsArgs: s
  * Settings for a command line: `--config FILE` picks the file, every other `--flag VALUE` must be a
  * setting's flag (see `facegate config docs`). A typo stops with exit 78 instead of being ignored.
  */
-export function configFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
-  const known = new Set(describeSettings().flatMap((s) => (s.arg ? [s.arg] : [])));
+export function configFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.env, ownOptions: string[] = []): Config {
+  const known = knownSettingFlags();
   const args: string[] = [];
-  const problems = [];
+  const problems: ConfigProblem[] = [];
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
@@ -88,18 +146,18 @@ export function configFromArgv(argv: string[], env: NodeJS.ProcessEnv = process.
       continue;
     }
     const [, name, inline] = match as unknown as [string, string, string | undefined];
-    const value = inline ?? argv[++i];
-    if (value === undefined) {
-      problems.push({ key: `--${name}`, reason: 'needs a value' });
-    } else if (name === 'config') {
-      file = value;
-    } else if (known.has(name)) {
-      args.push(`--${name}`, value);
-    } else {
-      problems.push({ key: `--${name}`, reason: 'unknown option (facegate config docs lists every setting)' });
+    if (name !== 'config' && !known.has(name)) {
+      problems.push(unknownOption(`--${name}`, [...ownOptions, ...known, 'config']));
+      if (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
+      continue;
     }
+    const next = argv[i + 1];
+    const value = inline ?? (next === undefined || next.startsWith('--') ? undefined : argv[++i]);
+    if (value === undefined) problems.push({ key: `--${name}`, reason: 'needs a value' });
+    else if (name === 'config') file = value;
+    else args.push(`--${name}`, value);
   }
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw new UsageError(problems);
   return loadConfig({ file, args, env });
 }
 

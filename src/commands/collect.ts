@@ -4,7 +4,7 @@ import { createFaceDetector } from '../face/detect/faces.js';
 import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
 import { PreviewServer } from '../collect/preview.js';
 import { listenForKeys } from '../collect/keys.js';
-import { commandSettings, splitArgs } from './args.js';
+import { commandSettings, splitArgs, UsageError } from './args.js';
 import { collectPresentations } from './collect-pad.js';
 
 const USAGE = `usage: facegate collect [--margin F] [--config FILE] [settings flags]
@@ -51,7 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     parsed = splitArgs(argv, OWN_OPTIONS, { positionalsAreSettings: true });
   } catch (error) {
     console.error(`facegate collect: ${(error as Error).message}\n${USAGE}`);
-    return 64;
+    // A flag without its value is a configuration error (78) as in every command; the rest is usage (64).
+    return error instanceof UsageError ? error.exitCode : 64;
   }
   const { values, settingsArgs } = parsed;
   if (values.help) {
@@ -63,13 +64,14 @@ export async function run(argv: string[]): Promise<number> {
     console.error('facegate collect: --margin must be a number from 0 to 1');
     return 64;
   }
+  // The screen is the interface: only warnings and errors go to stderr, as JSON lines. A mistyped flag is
+  // reported before the terminal check, so it is not hidden behind "needs an interactive terminal".
+  const { settings, log } = commandSettings(values, settingsArgs);
   if (!process.stdin.isTTY) {
     // Waiting for keys that can never come would hang a script or a systemd unit; say how to use it instead.
     console.error(`facegate collect: needs an interactive terminal (stdin is not a TTY); run it in a terminal or over "ssh -t".\n\n${USAGE}`);
     return 2;
   }
-  // The screen is the interface: only warnings and errors go to stderr, as JSON lines.
-  const { settings, log } = commandSettings(values, settingsArgs);
   if (typeof values.attack === 'string' || values['bona-fide']) {
     const target = typeof values.attack === 'string' ? { kind: 'attack' as const, type: values.attack } : { kind: 'bona-fide' as const };
     return collectPresentations(settings, log, target);

@@ -1,14 +1,27 @@
+import { createInterface } from 'node:readline/promises';
 import { galleryDir } from '../config/index.js';
 import { listPeople, removePerson } from '../gallery/gallery.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
-const USAGE = `usage: facegate gallery list [--json] | facegate gallery remove NAME   [--gallery DIR] [--config FILE]
+const USAGE = `usage: facegate gallery list [--json] | facegate gallery remove NAME [--yes]   [--gallery DIR] [--config FILE]
   list     enrolled people and how many verification images each has
-  remove   deletes a person's folder (their cached embeddings are simply never read again)
-  Exit code: 0 done, 1 error (e.g. unknown person), 64 usage.`;
+  remove   deletes a person's folder (their cached embeddings are simply never read again); at a terminal it
+           asks first, --yes does not ask
+  Exit code: 0 done, 1 error (e.g. unknown person) or not confirmed, 64 usage.`;
+
+/** A person at a terminal confirms a removal; a script (no terminal on stdin) or --yes does not ask. */
+async function confirmed(question: string, yes: boolean): Promise<boolean> {
+  if (yes || !process.stdin.isTTY) return true;
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals, settingsArgs } = splitArgs(argv, { json: { type: 'boolean' } });
+  const { values, positionals, settingsArgs } = splitArgs(argv, { json: { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -24,6 +37,11 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (action === 'remove' && rest.length === 1) {
+    const person = listPeople(dir).find((p) => p.name === rest[0]);
+    if (person && !(await confirmed(`remove ${person.name} (${person.images.length} image(s)) from ${dir}?`, values.yes === true))) {
+      console.error(`facegate gallery: ${person.name} kept`);
+      return 1;
+    }
     try {
       removePerson(dir, rest[0]!);
     } catch (error) {

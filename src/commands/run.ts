@@ -11,7 +11,16 @@ import { configFromArgv } from './args.js';
  * Order matters: the lifecycle (every signal handler) first, then the relay forced OFF from the GPIO settings
  * alone, and only then the rest of the configuration, which may be invalid (exit 78, relay already off).
  */
+const USAGE = `usage: facegate run [--config FILE] [--<setting> VALUE ...]
+Runs the door daemon (button -> camera -> verify -> relay, MQTT, audit) until SIGTERM, SIGINT or key q.
+Every setting can be given as a flag or a FACEGATE_* variable: facegate config docs lists them.
+Exit code: 0 stopped, 1 failed, 70 crashed, 78 configuration (systemd does not restart it).`;
+
 export async function run(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   const life = new Lifecycle({ log: createLogger({ level: 'info' }) }).install();
   try {
     const outcome = relayBackstop(backstopOptions(argv));

@@ -3,6 +3,7 @@ import { initBackend } from '../model/backend.js';
 import { DEFAULT_TOWER, isTowerId, TOWER_IDS, TOWERS, towerKind } from '../model/tower-registry.js';
 import type { BatchReport, EpochReport } from '../training/train.js';
 import { trainSiamese, type TrainProgress, type TrainRequest } from '../training/train-run.js';
+import { ConfigError } from '../config/index.js';
 import { commandSettings, splitArgs } from './args.js';
 
 /**
@@ -118,7 +119,8 @@ export async function run(argv: string[]): Promise<number> {
     request = parseTrainRequest(values);
   } catch (error) {
     console.error(`facegate train: ${(error as Error).message}\n\n${USAGE}`);
-    return 64;
+    // A flag without its value is a configuration error (78) as in every command; the rest is usage (64).
+    return error instanceof ConfigError ? error.exitCode : 64;
   }
   // Progress goes to stderr (bar or lines); logs too, so stdout stays free for the final JSON summary.
   const { settings, log } = commandSettings(values, settingsArgs);
