@@ -1,8 +1,25 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../config/index.js';
+import { loadOnoff, OnoffLoadError } from '../gpio/onoff.js';
 import { resolvePins } from '../gpio/pins.js';
 import { fail, messageOf, pass, skip, type CheckResult } from './types.js';
+
+/**
+ * onoff and its native addon (epoll) really load in this Node. Without it doctor passed while `run` then
+ * failed at every start: after a Node major upgrade the addon is built for the old ABI.
+ */
+export function gpioDriverCheck(gpio: Settings['gpio'], load: () => unknown = loadOnoff): CheckResult {
+  const name = 'gpio-driver';
+  if (gpio.driver !== 'onoff') return skip(name, `gpio.driver is "${gpio.driver}": onoff not needed`);
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof OnoffLoadError) return fail(name, error.problems[0]!.reason.replace(/; fix: .*$/, ''), error.fix, { kind: error.kind });
+    return fail(name, `onoff cannot load: ${messageOf(error)}`, 'run npm rebuild in the facegate folder');
+  }
+  return pass(name, `onoff and its epoll addon load in Node ${process.versions.node} (${process.arch}, module version ${process.versions.modules})`);
+}
 
 /** The sysfs GPIO interface exists and this user may export pins. */
 export function gpioAccessCheck(gpio: Settings['gpio']): CheckResult {

@@ -2,7 +2,7 @@ import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { brokerCheck } from './broker.js';
 import { cameraCommandCheck, cameraFramesCheck } from './camera.js';
-import { gpioAccessCheck, gpioPinsCheck } from './gpio.js';
+import { gpioAccessCheck, gpioDriverCheck, gpioPinsCheck } from './gpio.js';
 import { galleryCheck, modelCheck } from './model.js';
 import { daemonAuditCheck, stateDirCheck } from './state.js';
 import type { CheckResult } from './types.js';
@@ -33,6 +33,7 @@ export async function runChecks(settings: Settings, options: DoctorOptions): Pro
     record(await cameraFramesCheck(settings, options.log, options.cameraWindowMs, command.status === 'pass'));
   }
   if (wanted.has('gpio')) {
+    record(gpioDriverCheck(settings.gpio));
     record(gpioAccessCheck(settings.gpio));
     record(gpioPinsCheck(settings.gpio));
   }

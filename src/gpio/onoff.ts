@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Settings } from '../config/index.js';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { GpioSet } from './gpio.js';
 import type { Button, LedPattern, Output } from './gpio.js';
@@ -26,9 +28,48 @@ export interface OnoffGpioClass {
   new (gpio: number, direction: Direction, options?: OnoffOptions): OnoffGpio;
 }
 
+/**
+ * onoff's native addon (epoll) cannot load: built for another Node (after a Node major upgrade) or never built
+ * (npm 12 skips install scripts that package.json's allowScripts does not approve, and `npm ci` still exits 0).
+ * Restarting cannot fix either, so it is a configuration error (exit 78: systemd does not loop on it).
+ */
+export class OnoffLoadError extends ConfigError {
+  constructor(readonly kind: 'node-upgrade' | 'not-built' | 'other', detail: string, readonly fix: string, cause: unknown) {
+    super([{ key: 'gpio.driver', reason: `onoff cannot load: ${detail}; fix: ${fix}` }]);
+    this.name = 'OnoffLoadError';
+    this.cause = cause;
+  }
+}
+
+/** Where `npm rebuild` must run: the folder holding node_modules/onoff (e.g. /opt/facegate). */
+function installRoot(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.includes('/dist/') || here.includes('/src/') ? dirname(dirname(dirname(here))) : process.cwd();
+}
+
+/** Turns Node's dlopen/bindings errors into what happened and the command that repairs it. */
+export function explainOnoffLoadError(error: unknown): OnoffLoadError {
+  const message = error instanceof Error ? error.message : String(error);
+  const root = installRoot();
+  const abi = /NODE_MODULE_VERSION (\d+)\. This version of Node\.js requires\s+NODE_MODULE_VERSION (\d+)/.exec(message);
+  if (abi || /compiled against a different Node\.js version/.test(message)) {
+    const detail = abi ? `epoll was built for another Node (module version ${abi[1]}; Node ${process.versions.node} needs ${abi[2]})` : 'epoll was built for another Node';
+    return new OnoffLoadError('node-upgrade', detail, `run npm rebuild in ${root} after a Node upgrade (cd ${root} && npm rebuild)`, error);
+  }
+  if (/Could not locate the bindings file|Cannot find module '.*epoll/.test(message)) {
+    return new OnoffLoadError('not-built', "epoll's native addon was never built (its install script did not run)",
+      `run npm rebuild epoll in ${root} (package.json allowScripts approves it; build tools needed: sudo apt install build-essential python3)`, error);
+  }
+  return new OnoffLoadError('other', message.split('\n')[0]!, `run npm rebuild in ${root}; if it persists, reinstall with npm ci`, error);
+}
+
 /** onoff is CommonJS with a native dependency (epoll): loaded only when the onoff driver is chosen. */
 export function loadOnoff(): OnoffGpioClass {
-  return (createRequire(import.meta.url)('onoff') as { Gpio: OnoffGpioClass }).Gpio;
+  try {
+    return (createRequire(import.meta.url)('onoff') as { Gpio: OnoffGpioClass }).Gpio;
+  } catch (error) {
+    throw explainOnoffLoadError(error);
+  }
 }
 
 export interface PinSpec {
