@@ -34,18 +34,37 @@ fail() { echo "install.sh: $*" >&2; exit 1; }
 
 [ "$DRY_RUN" = 1 ] || [ "$(id -u)" = 0 ] || fail "run as root (sudo $0), or with --dry-run to see the steps"
 command -v systemctl >/dev/null 2>&1 || [ "$DRY_RUN" = 1 ] || fail "systemd is required"
-NODE=$(command -v node) || fail "node is not installed (Node 20 or newer is required)"
-NODE_MAJOR=$("$NODE" -p 'process.versions.node.split(".")[0]')
-[ "$NODE_MAJOR" -ge 20 ] || fail "Node $NODE_MAJOR found at $NODE; facegate needs Node 20 or newer"
 [ -f "$SOURCE/package.json" ] && [ -f "$SOURCE/systemd/facegate.service" ] || fail "run this from a facegate checkout"
 
-echo "== build"
-# Build as the person who ran sudo, so the checkout does not end up owned by root.
-if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
-  run sudo -u "$SUDO_USER" sh -c "cd '$SOURCE' && npm ci && npm run build"
-else
-  run sh -c "cd '$SOURCE' && npm ci && npm run build"
-fi
+# Node: the one the unit will run. sudo keeps root's PATH, so a Node found only in the user's shell is missed.
+NODE=${FACEGATE_NODE:-$(command -v node || true)}
+[ -n "$NODE" ] || fail "node is not on root's PATH: install Node 22 or 24 system-wide (README \"Raspberry Pi install\"), or pass FACEGATE_NODE=/path/to/node"
+NODE=$(readlink -f "$NODE")
+NODE_MAJOR=$("$NODE" -p 'process.versions.node.split(".")[0]')
+[ "$NODE_MAJOR" -ge 22 ] || fail "Node $("$NODE" --version) found at $NODE; facegate needs Node 22 or newer (README \"Raspberry Pi install\")"
+# The unit has ProtectHome=true: /home, /root and /run/user are empty for it, so nvm's or fnm's node is not there.
+case "$NODE" in
+  /home/*|/root/*|/run/user/*) fail "$NODE lives in a home folder, which the service cannot see (ProtectHome=true): install Node system-wide (README \"Raspberry Pi install\": NodeSource's nodejs package) and run again" ;;
+esac
+NPM="$(dirname "$NODE")/npm"
+[ -x "$NPM" ] || NPM=$(command -v npm) || fail "npm not found beside $NODE"
+
+# onoff's native addon (epoll) is compiled at install: say so now rather than after a half-finished install.
+missing=""
+for tool in make g++ python3; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+[ -z "$missing" ] || fail "build tools missing:$missing (onoff's epoll addon is compiled at install): sudo apt install build-essential python3"
+
+# Commands run as the person who ran sudo, in the checkout, so it does not end up owned by root.
+as_user() {
+  if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then run sudo -u "$SUDO_USER" env PATH="$(dirname "$NODE"):$PATH" sh -c "cd '$SOURCE' && $1"
+  else run sh -c "cd '$SOURCE' && $1"; fi
+}
+
+echo "== build (in $SOURCE, as ${SUDO_USER:-root})"
+# The one install: npm ci in the checkout (for the Node the service runs, so epoll is built for it), the build,
+# then $PREFIX gets a copy pruned to production. Nothing is installed twice, no dependency script runs as root.
+as_user "$NPM ci --no-audit --no-fund"
+as_user "$NPM run build"
 
 echo "== user and groups"
 # gpio and video exist on Raspberry Pi OS; elsewhere they are created so SupplementaryGroups= can resolve them.
@@ -59,13 +78,28 @@ fi
 
 echo "== program in $PREFIX"
 run mkdir -p "$PREFIX"
-for item in bin dist models config systemd package.json package-lock.json README.md; do
+for item in bin dist models config systemd package.json package-lock.json .npmrc README.md node_modules; do
   [ -e "$SOURCE/$item" ] || continue
   run rm -rf "${PREFIX:?}/$item"
   run cp -R "$SOURCE/$item" "$PREFIX/$item"
 done
-run sh -c "cd '$PREFIX' && npm ci --omit=dev --no-audit --no-fund"
+# Development packages out (no scripts run), then the source maps no door reads (systemd/prune-runtime.sh).
+run sh -c "cd '$PREFIX' && $NPM prune --omit=dev --ignore-scripts --no-audit --no-fund"
+run sh "$PREFIX/systemd/prune-runtime.sh" "$PREFIX"
 run chown -R root:root "$PREFIX"
+
+echo "== the facegate command"
+# On PATH for the operator and for sudo (secure_path has /usr/local/bin), with the service's Node and config.
+if [ "$DRY_RUN" = 1 ]; then
+  echo "+ install /usr/local/bin/facegate (exec $PREFIX/bin/facegate with NODE_BINARY=$NODE, config $CONFIG_DIR/config.json)"
+else
+  cat > /usr/local/bin/facegate <<WRAPPER
+#!/bin/sh
+# Installed by facegate's systemd/install.sh: the service's launcher, Node and configuration (--config FILE overrides).
+NODE_BINARY="$NODE" FACEGATE_CONFIG="\${FACEGATE_CONFIG:-$CONFIG_DIR/config.json}" exec "$PREFIX/bin/facegate" "\$@"
+WRAPPER
+  chmod 0755 /usr/local/bin/facegate
+fi
 
 echo "== configuration in $CONFIG_DIR"
 run mkdir -p "$CONFIG_DIR"
@@ -106,4 +140,5 @@ else
   run systemctl enable facegate.service
   echo "installed; start with: systemctl start facegate"
 fi
-echo "enrolled people go in $STATE_DIR/data/gallery (facegate enroll NAME --images DIR, run as user $SERVICE_USER)"
+echo "enroll as the service user: sudo -u $SERVICE_USER facegate enroll NAME --images DIR (photos readable by $SERVICE_USER)"
+echo "read the config without sudo: sudo usermod -aG $SERVICE_USER \$USER, then log in again"

@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FacegateError } from '../core/errors.js';
 import { schema, type Config, type Settings } from './schema.js';
@@ -44,6 +44,23 @@ export interface LoadOptions {
 }
 
 /**
+ * Found and readable, or a message that says which: /etc/facegate is 0750 root:facegate (the file may hold the
+ * MQTT password), so an operator's `facegate doctor` met "file not found" for a file that is there.
+ */
+function assertReadable(file: string): void {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new ConfigError([{ key: 'config', reason: `permission denied reading ${file}: run as the facegate user ` +
+        '(sudo -u facegate facegate ...) or join its group (sudo usermod -aG facegate $USER, then log in again)' }]);
+    }
+    throw new ConfigError([{ key: 'config', reason: `file not found: ${file}` }]);
+  }
+}
+
+/**
  * The one place settings are read. Precedence: defaults < file < environment < flags < overrides.
  * Throws ConfigError naming every bad key.
  */
@@ -54,7 +71,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     config = convict(schema, { env, args: options.args ?? [] }) as Config;
     const file = options.file ?? env.FACEGATE_CONFIG;
     if (file) {
-      if (!existsSync(file)) throw new ConfigError([{ key: 'config', reason: `file not found: ${file}` }]);
+      assertReadable(file);
       config.loadFile(file);
     }
     for (const [key, value] of Object.entries(options.overrides ?? {})) {
@@ -159,7 +176,7 @@ export function loadGpioSettings(options: LoadOptions = {}): GpioSettings {
     const config = convict(gpioSchema, { env, args: options.args ?? [] });
     const file = options.file ?? env.FACEGATE_CONFIG;
     if (file) {
-      if (!existsSync(file)) throw new ConfigError([{ key: 'config', reason: `file not found: ${file}` }]);
+      assertReadable(file);
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
       const gpio = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>).gpio : undefined;
       // convict's load() applies env and flags again afterwards, so they win over the file as in loadConfig.
