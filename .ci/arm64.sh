@@ -88,7 +88,7 @@ if [ -d "$lfw" ]; then
   stranger="$lfw/$other/$(ls "$lfw/$other" | sort | head -1)"
 
   step "facegate enroll $person (5 photos)"
-  $FG enroll "$person" --images "$work/photos" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`added ${r.added}, rejected ${r.rejected.length}`);process.exit(r.added>=4?0:1)})'
+  $FG enroll "$person" --images "$work/photos" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s);console.log(`added ${r.added} (already there ${r.duplicates ?? 0}), rejected ${r.rejected.length}`);process.exit(r.added+(r.duplicates ?? 0)>=4?0:1)})'
 
   step "facegate verify: the same person, then a stranger"
   set +e
@@ -109,8 +109,8 @@ if [ -d "$lfw" ]; then
 JSON
   $FG run --config "$work/run.json" > "$work/run.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do grep -q '"facegate is running"' "$work/run.log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
-  grep -q '"facegate is running"' "$work/run.log" || { tail -20 "$work/run.log"; echo "arm64: FAIL the daemon did not start"; kill $pid 2>/dev/null; exit 1; }
+  for _ in $(seq 1 600); do grep -q '"msg":"facegate is running' "$work/run.log" && break; kill -0 $pid 2>/dev/null || break; sleep 0.5; done
+  grep -q '"msg":"facegate is running' "$work/run.log" || { tail -20 "$work/run.log"; echo "arm64: FAIL the daemon did not start"; kill $pid 2>/dev/null; exit 1; }
   kill -USR1 $pid
   for _ in $(seq 1 600); do grep -q '"event":"attempt"' "$work/run.log" && break; sleep 0.5; done
   kill -TERM $pid

@@ -24,7 +24,10 @@ export function createLogger(options: LogOptions = {}): Logger {
   if (options.destination) return pino(base, options.destination as pino.DestinationStream);
   const pretty = options.pretty === 'always' || (options.pretty !== 'never' && process.stdout.isTTY === true);
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    // One line per entry in a terminal: the multi-line default spread one attempt over 66 lines.
+    return pino({ ...base, transport: { target: 'pino-pretty', options: {
+      colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: 'pid,hostname,app,component', messageFormat: '{if component}{component}: {end}{msg}',
+    } } });
   }
   // Synchronous writes so that the last lines before a crash or exit reach journald.
   return pino(base, pino.destination({ dest: 1, sync: true }));

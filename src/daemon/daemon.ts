@@ -148,8 +148,10 @@ export async function startDaemon(configured: Settings, log: Logger, deps: Daemo
     if (deps.signals) stopTriggers.push(onSignalPress('SIGUSR1', () => press('signal'), deps.signals));
     let requestQuit!: () => void;
     const quitRequested = new Promise<void>((resolve) => (requestQuit = resolve));
+    let keyboardListening = false;
     if (settings.keyboard.enabled) {
       const stopKeys = startKeyboard(deps.keyboardInput ?? process.stdin, { verify: () => press('keyboard'), quit: () => requestQuit() }, log);
+      keyboardListening = stopKeys !== null;
       if (stopKeys) {
         stopTriggers.push(stopKeys);
         // Even a crash must not leave the user's terminal in raw mode.
@@ -157,9 +159,11 @@ export async function startDaemon(configured: Settings, log: Logger, deps: Daemo
       }
     }
 
-    logFirstRunHints(settings, verifier, camera, log);
+    logFirstRunHints(settings, verifier, camera, log, keyboardListening);
+    // "press v" only when a keyboard really listens (a terminal on stdin), not under systemd or in a pipe.
+    const presses = ['press the button', 'send SIGUSR1', ...(keyboardListening ? ['press "v" in this terminal'] : [])];
     log.info({ camera: settings.camera.driver, gpio: settings.gpio.driver, mqtt: settings.mqtt.enabled, sinks: sinks.names(),
-      pid: process.pid }, 'facegate is running: press the button, send SIGUSR1, or press "v" in this terminal');
+      pid: process.pid }, `facegate is running: ${presses.slice(0, -1).join(', ')} or ${presses.at(-1)}`);
 
     let stopping: Promise<void> | null = null;
     const stop = (reason: string) => (stopping ??= (async () => {
@@ -203,7 +207,7 @@ function reloader(verifier: Verifier, log: Logger): (origin: string) => Promise<
 }
 
 /** Tells a first-time user what to do next, instead of leaving them to wonder why every attempt fails. */
-function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera, log: Logger): void {
+function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera, log: Logger, keyboardListening: boolean): void {
   const liveness = verifier.liveness();
   if (liveness.warning) log.warn({ liveness: liveness.mode, camera: settings.camera.driver }, `!!! ${liveness.warning} !!!`);
   else log.info({ liveness: liveness.mode, burstFrames: liveness.burstFrames, burstMaxMs: liveness.burstDurationMs }, 'liveness checks on: each attempt takes a burst of frames');
@@ -216,7 +220,7 @@ function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera
   if (settings.camera.driver === 'files' && camera.status().lastFrameAgeMs === null) {
     log.warn({ folder: cameraFolder(settings) },
       `the folder camera sees nothing yet: copy a photo of a face into ${cameraFolder(settings)} ` +
-      `(the newest image is what the camera sees), then press "v" here or run "kill -USR1 ${process.pid}"`);
+      `(the newest image is what the camera sees), then ${keyboardListening ? 'press "v" here or ' : ''}run "kill -USR1 ${process.pid}"`);
   }
 }
 

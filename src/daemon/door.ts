@@ -239,7 +239,7 @@ export class Door {
       event = { ...event, decision: 'error', reason: 'not opening: the attempt could not be recorded (audit failing, audit.required is on)' };
     }
     this.conclude(event, log, lockout);
-    log.info(
+    log.debug(
       { decision: event.decision, identity: event.identity, reason: event.reason, fraction: event.fraction,
         timings: event.timings, ignoredPresses: this.ignoredPresses - ignoredBefore },
       `attempt ${event.decision}`,

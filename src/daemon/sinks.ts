@@ -44,6 +44,10 @@ export class FanOutSink implements EventSink {
   }
 }
 
+function roundedTimings(timings: AttemptEvent['timings']): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([stage, ms]) => [stage, typeof ms === 'number' ? Math.round(ms) : ms]));
+}
+
 /**
  * The pino log as a sink. The door already logs each attempt under its child logger; this adds the
  * one-line summary operators grep for and each mode change.
@@ -52,8 +56,12 @@ export function logSink(log: Logger): EventSink {
   let lastMode: string | null = null;
   return {
     async attempt(event) {
-      log.info({ event: 'attempt', attempt: event.id, decision: event.decision, identity: event.identity,
-        trigger: event.trigger, reason: event.reason, totalMs: event.timings.total }, `attempt ${event.id}: ${event.decision}`);
+      // The one line per decision: who, why, how sure and how long (timings in whole ms), nothing twice.
+      const who = event.identity ? ` ${event.identity}` : '';
+      const why = event.reason ? ` (${event.reason})` : '';
+      log.info({ event: 'attempt', attempt: event.id, decision: event.decision, identity: event.identity, trigger: event.trigger,
+        reason: event.reason, fraction: event.fraction, totalMs: Math.round(event.timings.total), timings: roundedTimings(event.timings) },
+        `attempt ${event.decision}${who}${why} in ${Math.round(event.timings.total)} ms [${event.trigger}]`);
     },
     async status(event) {
       const level = event.mode === lastMode ? 'debug' : 'info';

@@ -29,7 +29,8 @@ export class SimulatedOutput implements Output {
     if (pattern === this.pattern) return;
     this.pattern = pattern;
     this.on = pattern !== 'off';
-    this.log.debug({ output: this.name, pattern }, `${this.name} ${pattern} (simulated)`);
+    // Every change is logged (README "Running it"): with simulated LEDs the log is the only way to see them.
+    this.log.info({ output: this.name, pattern }, `${this.name} ${pattern} (simulated)`);
   }
 
   /** The pattern last shown, for tests and status. */
