@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FacegateError } from '../core/errors.js';
 import { schema, type Config, type Settings } from './schema.js';

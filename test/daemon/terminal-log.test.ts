@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import sharp from 'sharp';
 import { repoRoot } from '../helpers/datasets.js';
 
@@ -48,7 +49,7 @@ async function runOnce(pretty: 'always' | 'never'): Promise<string> {
 
 test('in a terminal: one line per entry, the decision once, whole-ms timings, LED changes, no "press v" without a keyboard', async () => {
   // pino-pretty colours even into a pipe (colorize: true); the text is what matters here.
-  const out = (await runOnce('always')).replace(/\x1b\[[0-9;]*m/g, '');
+  const out = stripVTControlCharacters(await runOnce('always'));
   const lines = out.split('\n').filter(Boolean);
   for (const line of lines) assert.match(line, /^\[\d\d:\d\d:\d\d\.\d{3}\] (INFO|WARN|ERROR|DEBUG)/, `a line of its own per entry, not a continuation:\n${line}`);
   const decisions = lines.filter((l) => /attempt (granted|denied|no_face|error)/.test(l));
