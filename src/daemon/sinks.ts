@@ -56,7 +56,7 @@ export function logSink(log: Logger): EventSink {
   let lastMode: string | null = null;
   return {
     async attempt(event) {
-      // The one line per decision: who, why, how sure and how long (timings in whole ms), nothing twice.
+      // The one info line per decision (the door logs its detailed view at debug): who, why, how sure, how long.
       const who = event.identity ? ` ${event.identity}` : '';
       const why = event.reason ? ` (${event.reason})` : '';
       log.info({ event: 'attempt', attempt: event.id, decision: event.decision, identity: event.identity, trigger: event.trigger,
