@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -13,7 +13,7 @@ import { repoRoot } from '../helpers/datasets.js';
  * per entry and one line per decision, timings in whole ms, every simulated LED change, and offers key "v"
  * only when a keyboard really listens (here stdin is not a terminal, as under systemd).
  */
-async function runOnce(pretty: 'always' | 'never'): Promise<string> {
+async function runOnce(pretty: 'always' | 'never', launcher = false): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'facegate-termlog-'));
   try {
     mkdirSync(join(root, 'data/camera'), { recursive: true });
@@ -26,8 +26,10 @@ async function runOnce(pretty: 'always' | 'never'): Promise<string> {
       camera: { driver: 'files' }, gpio: { driver: 'simulated' }, keyboard: { enabled: true }, mqtt: { enabled: false },
       log: { pretty }, door: { resultMs: 200, cooldownMs: 0 },
     }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', '--config', config], {
-      cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: root },
+    // bin/facegate is what systemd and npm start run (dist/, with its Node flags); execs node, same pid.
+    const [command, args] = launcher ? [join(repoRoot, 'bin/facegate'), []] : [process.execPath, ['--import', 'tsx', 'src/cli.ts']];
+    const child = spawn(command, [...args, 'run', '--config', config], {
+      cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: root, NODE_BINARY: process.execPath },
     });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -66,4 +68,11 @@ test('as JSON lines (journald): the decision is one info line, with rounded timi
   const decisions = lines.filter((l) => l.level === 30 && typeof l.decision === 'string');
   assert.equal(decisions.length, 1, JSON.stringify(decisions));
   for (const ms of Object.values(decisions[0]!.timings as Record<string, number>)) assert.ok(Number.isInteger(ms), `timing ${ms} rounded`);
+});
+
+const built = existsSync(join(repoRoot, 'dist/cli.js')) ? false : 'dist/ not built (npm run build)';
+
+test('through bin/facegate, as systemd runs it, kill -USR1 is a press (the launcher must not swallow it)', { skip: built }, async () => {
+  const lines = (await runOnce('never', true)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(lines.filter((l) => l.event === 'attempt' && l.trigger === 'signal').length, 1);
 });
