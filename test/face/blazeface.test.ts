@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { initBackend } from '../../src/model/backend.js';
 import { tf } from '../../src/model/tf.js';
-import { blazeFaceAnchors, decodeBlazeFace, weightedNms } from '../../src/face/detect/blazeface.js';
+import { blazeFaceAnchors, blazeFaceModelPath, decodeBlazeFace, HUMAN_INSTALL_COMMAND, weightedNms } from '../../src/face/detect/blazeface.js';
 import { createFaceDetector, extractFace, findFace, type VisionSettings } from '../../src/face/detect/faces.js';
 import { FACEAPI_150_TEMPLATE } from '../../src/face/align/templates.js';
 import { readImage, type RgbImage } from '../../src/image/image.js';
@@ -14,6 +14,25 @@ const blaze = { model: { detector: 'blazeface' as const } };
 
 before(async () => {
   await initBackend('auto');
+});
+
+test('@vladmandic/human absent (an optional peer): the error names the package and the command that installs it', () => {
+  const absent = (id: string): string => {
+    throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+  };
+  assert.throws(() => blazeFaceModelPath(absent), (err: Error) => {
+    assert.match(err.message, /optional package @vladmandic\/human, which is not installed/);
+    assert.ok(err.message.includes('run `npm install @vladmandic/human`'), err.message);
+    return true;
+  });
+  assert.equal(HUMAN_INSTALL_COMMAND, 'npm install @vladmandic/human');
+  // Any other failure is not dressed up as a missing package.
+  const broken = (): string => {
+    throw new Error('EACCES');
+  };
+  assert.throws(() => blazeFaceModelPath(broken), /^Error: EACCES$/);
+  // Installed (a devDependency here): the model file inside the package.
+  assert.match(blazeFaceModelPath(), /@vladmandic\/human\/models\/blazeface\.json$/);
 });
 
 test('anchors: 16x16 cells with 2 and 8x8 with 6, centred in their cells', () => {

@@ -24,8 +24,29 @@ import type { DetectedFace, DetectorOptions, FaceDetector } from './detector.js'
  */
 
 const require = createRequire(import.meta.url);
-// The package exports only its bundles (dist/), so find its folder from the Node bundle.
-export const BLAZEFACE_MODEL = join(dirname(require.resolve('@vladmandic/human')), '..', 'models', 'blazeface.json');
+
+/** What a user runs when the optional package is absent (README and doctor say the same). */
+export const HUMAN_INSTALL_COMMAND = 'npm install @vladmandic/human';
+
+/**
+ * The model file inside `@vladmandic/human`, an optional peer dependency: it is 39 MB installed, of which this
+ * detector reads 0.6 MB, and the default pipeline (face-api's tiny) never needs it; without it the arm64 runtime
+ * is 172 MB instead of 211 MB. Resolved on first use, so that only a BlazeFace model asks for the package.
+ * `resolve` is injectable so a test can simulate the package's absence.
+ */
+export function blazeFaceModelPath(resolve: (id: string) => string = require.resolve): string {
+  let entry: string;
+  try {
+    // The package exports only its bundles (dist/), so find its folder from the Node bundle.
+    entry = resolve('@vladmandic/human');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      `the BlazeFace detector needs the optional package @vladmandic/human, which is not installed: run \`${HUMAN_INSTALL_COMMAND}\` in the facegate folder (models/blazeface and models/opt-in use BlazeFace; the default model does not)`,
+    );
+  }
+  return join(dirname(entry), '..', 'models', 'blazeface.json');
+}
 
 /** Overlap above which a weaker box is merged into a stronger one (MediaPipe's weighted NMS uses 0.3). */
 const NMS_IOU = 0.3;
@@ -252,10 +273,12 @@ let loading: Promise<GraphModel> | null = null;
 
 /** The model is loaded once per process and shared (it holds no per-call state). */
 export async function createBlazeFaceDetector(options: BlazeFaceOptions, detectorOptions: DetectorOptions = {}): Promise<BlazeFaceDetector> {
-  loading ??= loadGraphModelFromFile(BLAZEFACE_MODEL).catch((err: unknown) => {
-    loading = null;
-    throw err;
-  });
+  loading ??= Promise.resolve()
+    .then(() => loadGraphModelFromFile(blazeFaceModelPath()))
+    .catch((err: unknown) => {
+      loading = null;
+      throw err;
+    });
   const detector = new BlazeFaceDetector(await loading, options);
   detectorOptions.log?.info({ detector: detector.name }, 'face detector ready');
   return detector;
