@@ -8,6 +8,18 @@ import { RETRY_PADDING, toFaceBox, type DetectedFace, type DetectorOptions, type
 /** Pictures larger than this (longest side, px) are shrunk before detection; results are in original px. */
 export const MAX_DETECTION_SIDE = 1600;
 
+/**
+ * A picture with a black border (the second look when no face was found, or vision.padding) is at most this
+ * large, border included, shrunk first by libvips. Why: for a 1280x720 frame the border of RETRY_PADDING makes
+ * 2560x2000, which face-api holds several times over (int32 input, its float32 cast, the zeros that pad it to a
+ * square, the square: 284 MB of tensors at once), though the tiny detector looks at 320 px of it; and
+ * tfjs-wasm's heap grows to its largest moment and never shrinks. One empty frame (the daemon's warm-up, any
+ * press with nobody there) set the daemon's memory: wasm heap 273 MB after it, 70 MB with this cap (1280: 101);
+ * daemon RSS 453 -> 280 MB (bench/footprint.ts). The detector's 320 px input sees the face at the same scale
+ * either way; pictures up to 960 px with their border (LFW's 250 px, ORL's 92 px) are unchanged.
+ */
+export const MAX_RETRY_SIDE = 960;
+
 export async function createFaceApiDetector(kind: 'tiny' | 'ssd', settings: VisionSettings, options: DetectorOptions = {}): Promise<FaceDetector> {
   const withLandmarks = options.landmarks ?? true;
   const api = await loadFaceApi(withLandmarks ? [kind, 'landmarks'] : [kind]);
@@ -48,8 +60,10 @@ class FaceApiDetector implements FaceDetector {
   private async detectWithPadding(img: RgbImage, padding: number): Promise<DetectedFace[]> {
     // A 12 MP phone photo would be a 145 MB int32 tensor, though the nets look at 320 px: shrink big
     // pictures first (inside libvips, off the main thread, not a JS loop over every pixel) and scale back.
-    const shrink = Math.max(img.width, img.height) > MAX_DETECTION_SIDE ? Math.max(img.width, img.height) / MAX_DETECTION_SIDE : 1;
-    const small = await shrinkImage(img, MAX_DETECTION_SIDE);
+    const side = Math.max(img.width, img.height);
+    const maxSide = padding > 0 ? Math.min(MAX_DETECTION_SIDE, Math.floor((MAX_RETRY_SIDE * side) / (side + 2 * padding))) : MAX_DETECTION_SIDE;
+    const shrink = side > maxSide ? side / maxSide : 1;
+    const small = await shrinkImage(img, maxSide);
     const sx = img.width / small.width;
     const sy = img.height / small.height;
     // Tight crops (the face fills the picture) are often missed; a black border gives the detector context.
