@@ -122,3 +122,18 @@ test('model check loads the shipped model and names its backend', { skip: exists
   assert.match(result.detail, / px -> \d+-d on (tensorflow|wasm|cpu)$/);
   assert.ok(typeof result.data?.backend === 'string');
 });
+
+test('model check: a BlazeFace model without @vladmandic/human fails with the install command', async () => {
+  const blazefaceModel = settings({ 'model.dir': resolve(repoRoot, 'models/blazeface') });
+  const absent = (id: string): string => {
+    throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+  };
+  const result = await modelCheck(blazefaceModel, absent);
+  assert.equal(result.status, 'fail');
+  assert.match(result.detail, /optional package @vladmandic\/human, which is not installed/);
+  assert.match(result.fix ?? '', /^npm install @vladmandic\/human /);
+  // Installed (a devDependency here): the same model passes.
+  assert.equal((await modelCheck(blazefaceModel)).status, 'pass');
+  // The default model never asks for the package.
+  assert.equal((await modelCheck(settings({ 'model.dir': shippedModel }), absent)).status, 'pass');
+});

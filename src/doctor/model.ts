@@ -1,8 +1,12 @@
 import { galleryDir, type Settings } from '../config/index.js';
 import { fail, messageOf, pass, type CheckResult } from './types.js';
 
-/** The model folder loads on the configured backend (loaded lazily: tfjs is heavy). */
-export async function modelCheck(settings: Settings): Promise<CheckResult> {
+/**
+ * The model folder loads on the configured backend (loaded lazily: tfjs is heavy), and a BlazeFace model finds
+ * its detector's package (`@vladmandic/human`, an optional peer dependency). `resolvePackage` lets a test
+ * simulate that package's absence.
+ */
+export async function modelCheck(settings: Settings, resolvePackage?: (id: string) => string): Promise<CheckResult> {
   const name = 'model';
   try {
     const { initBackend } = await import('../model/backend.js');
@@ -10,7 +14,16 @@ export async function modelCheck(settings: Settings): Promise<CheckResult> {
     const backend = await initBackend(settings.model.backend);
     const model = await loadSiameseModel(settings.model.dir);
     const { tower, inputSize, embeddingSize } = model.metadata;
+    const detector = model.metadata.detector ?? settings.vision.detector;
     model.dispose();
+    if (detector.startsWith('blazeface')) {
+      const { blazeFaceModelPath, HUMAN_INSTALL_COMMAND } = await import('../face/detect/blazeface.js');
+      try {
+        blazeFaceModelPath(resolvePackage);
+      } catch (error) {
+        return fail(name, messageOf(error), `${HUMAN_INSTALL_COMMAND} (in the facegate folder), or choose a model without BlazeFace (models/default)`);
+      }
+    }
     return pass(name, `${settings.model.dir}: ${tower}, ${inputSize} px -> ${embeddingSize}-d on ${backend.name}`, { backend: backend.name, tower });
   } catch (error) {
     return fail(name, messageOf(error), `train or copy a model into ${settings.model.dir} (facegate train), or set model.dir; model.backend "cpu" always works`);
