@@ -131,7 +131,7 @@ test('model check: a BlazeFace model without @vladmandic/human fails with the in
   const result = await modelCheck(blazefaceModel, absent);
   assert.equal(result.status, 'fail');
   assert.match(result.detail, /optional package @vladmandic\/human, which is not installed/);
-  assert.match(result.fix ?? '', /^npm install @vladmandic\/human /);
+  assert.match(result.fix ?? '', /^npm install --omit=dev --save-prod @vladmandic\/human /);
   // Installed (a devDependency here): the same model passes.
   assert.equal((await modelCheck(blazefaceModel)).status, 'pass');
   // The default model never asks for the package.
