@@ -203,7 +203,7 @@ try {
     seed_pairs: references.length,
     default_model: main,
     pipelines: rows,
-    detect_speedup_blazeface_vs_default: rows['blazeface'] ? Number((main.stages.detect / rows['blazeface'].stages.detect).toFixed(1)) : null,
+    detect_speedup_blazeface_vs_default: rows.blazeface ? Number((main.stages.detect / rows.blazeface.stages.detect).toFixed(1)) : null,
     daemon_rss_mb: daemonRss,
     unavailable,
     seed_tower: seedTower,
