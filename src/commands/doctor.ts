@@ -2,7 +2,7 @@ import { createLogger } from '../log.js';
 import { CHECK_GROUPS, formatResult, runChecks, type CheckGroup } from '../doctor/run.js';
 import { loadCommandSettings, splitArgs } from './args.js';
 
-const USAGE = `usage: facegate doctor [--json] [--config FILE] [--only camera,gpio,model,gallery,broker,state] [--camera-seconds N]
+const USAGE = `usage: facegate doctor [--json] [--config FILE] [--only camera,gpio,model,gallery,broker,state,fleet] [--camera-seconds N]
 Checks the camera (program found, frames arrive, fps), GPIO (sysfs access, pin numbers), the model, the gallery
 and the MQTT broker; prints one line per check with the fix for each failure. Exit code 1 when any check fails.
 Any setting may follow as a flag, e.g. --camera rpicam --camera-command /usr/bin/rpicam-vid.`;

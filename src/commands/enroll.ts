@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { galleryDir } from '../config/index.js';
 import { isImageFile } from '../gallery/datasets.js';
-import { GalleryError, validatePersonName, writePerson, type NewImage } from '../gallery/gallery.js';
+import { GalleryError, isFaceCropFile, listPeople, validatePersonName, writePerson, type NewImage } from '../gallery/gallery.js';
+import type { FacePipeline } from '../gallery/cache.js';
+import type { Settings } from '../config/index.js';
+import type { Logger } from '../log.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 
 const USAGE = `usage: facegate enroll NAME --images DIR [--crops] [--json] [--config FILE]
@@ -11,7 +14,9 @@ const USAGE = `usage: facegate enroll NAME --images DIR [--crops] [--json] [--co
   NAME is enrolled already) and caches their embeddings. Photos without a face are listed and not copied.
   DIR may be a "facegate collect" folder (with anchor/ and positive/ inside): its images are face crops
   already and are taken whole; --crops says the same of any folder.
-  Nothing is written when no photo is usable or anything fails. Exit code: 0 enrolled, 1 error, 64 usage.`;
+  Nothing is written when no photo is usable or anything fails. Exit code: 0 enrolled, 1 error, 64 usage.
+  With fleet.enabled the person also goes to every door of the site (embeddings only; the photos stay here):
+  --doors ID,ID limits that to some doors, --local keeps the person on this door only.`;
 
 /** Images to consider, and whether they are face crops already (a `facegate collect` data folder). */
 export function candidateImages(dir: string, forceCrops: boolean): Array<{ file: string; isCrop: boolean }> {
@@ -23,7 +28,7 @@ export function candidateImages(dir: string, forceCrops: boolean): Array<{ file:
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals, settingsArgs } = splitArgs(argv, { images: { type: 'string' }, crops: { type: 'boolean' }, json: { type: 'boolean' } });
+  const { values, positionals, settingsArgs } = splitArgs(argv, { images: { type: 'string' }, crops: { type: 'boolean' }, json: { type: 'boolean' }, doors: { type: 'string' }, local: { type: 'boolean' } });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -81,9 +86,18 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     const info = await verifier.reload(); // embeds the new images once, into the cache
-    const summary = { name, added: added.length, duplicates: accepted.length - added.length, rejected, gallery: info };
+    let site: Awaited<ReturnType<typeof shareWithSite>> = null;
+    try {
+      site = await shareWithSite(settings, log, name, values, verifier.pipeline);
+    } catch (error) {
+      console.error(`facegate enroll: ${name} is enrolled on this door but not published to the site: ${errorMessage(error)}; ` +
+        `try again with "facegate fleet enroll ${name} --images ${join(galleryDir(settings), name)}"`);
+      return 1;
+    }
+    const summary = { name, added: added.length, duplicates: accepted.length - added.length, rejected, gallery: info, ...(site ? { site } : {}) };
     if (values.json) console.log(JSON.stringify(summary));
     else {
+      if (site) console.log((await import('./fleet-publish.js')).siteSummary(site));
       console.log(`enrolled ${name}: ${added.length} image(s) added${summary.duplicates ? `, ${summary.duplicates} already there` : ''}; gallery: ${info.identities} people, ${info.images} images`);
       if (rejected.length) {
         console.log(`${rejected.length} image(s) not used:`);
@@ -97,4 +111,15 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await verifier.close();
   }
+}
+
+/** With fleet.enabled (and not --local): the person's photos on this door, as embeddings, to the whole site. */
+async function shareWithSite(settings: Settings, log: Logger, name: string, values: Record<string, unknown>, pipeline: FacePipeline) {
+  if (!settings.fleet.enabled || values.local === true) return null;
+  const { parseDoors, publishEnrolment } = await import('./fleet-publish.js');
+  const doors = parseDoors(values.doors as string | undefined);
+  if (doors === null) throw new Error('--doors needs at least one device id');
+  const person = listPeople(galleryDir(settings)).find((p) => p.name === name);
+  const images = (person?.images ?? []).map((file) => ({ file, isCrop: isFaceCropFile(file) }));
+  return publishEnrolment(settings, log, name, images, pipeline, doors);
 }

@@ -20,6 +20,7 @@ const commands: Record<string, string> = {
   reload: 'Make the running daemon reload its gallery and lockout state (the same as SIGHUP).',
   lockout: 'facegate lockout clear: lift a lockout after too many denied attempts (persisted across restarts).',
   'relay-off': 'Drive the relay OFF through sysfs and exit (systemd runs it before start and after every stop).',
+  fleet: 'Several doors, one site: fleet init | enroll | revoke | list | status | collect | audit.',
 };
 
 function usage(): string {

@@ -10,6 +10,7 @@ import { livenessSchema } from './liveness.js';
 import { defaultDeviceId } from './device-id.js';
 import { choice } from './formats.js';
 import { mqttSchema } from './schema-mqtt.js';
+import { fleetSchema } from './fleet.js';
 
 /** Exit code for a configuration error (sysexits EX_CONFIG); systemd does not restart-loop on it. */
 export const EXIT_CONFIG = EXIT_CODES.config;
@@ -255,6 +256,7 @@ export const schema = {
       env: 'FACEGATE_KEYBOARD',
     },
   },
+  fleet: fleetSchema,
   preview: {
     port: { doc: 'Port of the MJPEG live preview served by "facegate collect" (0 = off).', format: 'port', default: 8081, env: 'FACEGATE_PREVIEW_PORT', arg: 'preview-port' },
     host: {

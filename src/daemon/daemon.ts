@@ -9,13 +9,15 @@ import { createGpio, type GpioSet } from '../gpio/factory.js';
 import type { Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
 import type { Verifier } from '../core/types.js';
+import type { GalleryStore } from '../gallery/store.js';
+import type { FleetDoor } from '../fleet/door.js';
 import { openAuditLog } from '../audit/log.js';
 import { join } from 'node:path';
 import { FileLockoutStore } from './lockout-store.js';
 import { prepareStateDir } from './state-dir.js';
 import { StatusFileSink } from './status-file.js';
 import { daemonCommandPort } from './commands.js';
-import { startMqttTransport, type ClosableSink } from './mqtt.js';
+import { startMqttTransport, type ClosableSink, type MqttExtras } from './mqtt.js';
 import { Door } from './door.js';
 import { guardDoorRelay } from '../process/relay-guard.js';
 import { FanOutSink, logSink } from './sinks.js';
@@ -23,11 +25,18 @@ import { onSignalPress, startKeyboard, type KeyInput, type SignalSource, type St
 
 export type { ClosableSink } from './mqtt.js';
 
+/** What the daemon adds to the verifier it asks for: the fleet's site gallery in front of the configured store. */
+export interface VerifierExtras {
+  wrapStore?: (store: GalleryStore) => GalleryStore;
+}
+
 /** Substitutes for tests; the daemon builds the real ones from settings. */
 export interface DaemonDeps {
-  createVerifier?: (settings: Settings, log: Logger) => Promise<Verifier>;
-  /** The MQTT transport: events out, commands in through the port. */
-  startMqtt?: (settings: Settings, log: Logger, port: CommandPort) => Promise<ClosableSink>;
+  createVerifier?: (settings: Settings, log: Logger, extra: VerifierExtras) => Promise<Verifier>;
+  /** The fleet feature (site gallery over the broker); only asked for when fleet.enabled. */
+  openFleet?: (settings: Settings, log: Logger) => Promise<FleetDoor>;
+  /** The MQTT transport: events out, commands in through the port; extra features ride on its connection. */
+  startMqtt?: (settings: Settings, log: Logger, port: CommandPort, extras?: MqttExtras) => Promise<ClosableSink>;
   createCamera?: (settings: Settings, log: Logger) => Promise<Camera>;
   createGpio?: (settings: Settings['gpio'], log: Logger) => Promise<GpioSet>;
   keyboardInput?: KeyInput;
@@ -103,7 +112,9 @@ export async function startDaemon(configured: Settings, log: Logger, deps: Daemo
     await camera.start();
     cleanup.push(() => camera.stop());
 
-    const verifier = await (deps.createVerifier ?? loadVerifier)(settings, log.child({ component: 'verifier' }));
+    // The fleet opens before the verifier: the site gallery it kept on disk is part of the verifier's gallery.
+    const fleet = settings.fleet.enabled ? await (deps.openFleet ?? loadFleet)(settings, log) : null;
+    const verifier = await (deps.createVerifier ?? loadVerifier)(settings, log.child({ component: 'verifier' }), fleet ? { wrapStore: (local) => fleet.galleryStore(local) } : {});
     cleanup.push(() => verifier.close());
 
     const door = new Door({
@@ -131,7 +142,12 @@ export async function startDaemon(configured: Settings, log: Logger, deps: Daemo
     const port = daemonCommandPort(door, reload, log.child({ component: 'commands' }));
     let bridge: ClosableSink | null = null;
     if (settings.mqtt.enabled) {
-      bridge = await (deps.startMqtt ?? startMqttTransport)(settings, log, port);
+      // The fleet rides on the bridge's connection; a site gallery change is the daemon's one reload.
+      const siteChanged = async () => {
+        const result = await reload('fleet');
+        if ('refused' in result) throw new Error(result.refused);
+      };
+      bridge = await (deps.startMqtt ?? startMqttTransport)(settings, log, port, fleet ? { features: [(link) => fleet.feature(link, siteChanged)] } : {});
       sinks.add('mqtt', bridge);
       const started = bridge;
       cleanup.push(() => started.close());
@@ -225,8 +241,13 @@ function logFirstRunHints(settings: Settings, verifier: Verifier, camera: Camera
 }
 
 /** The real verifier and MQTT bridge, loaded only when used (they pull in tfjs and mqtt). */
-async function loadVerifier(settings: Settings, log: Logger): Promise<Verifier> {
+async function loadVerifier(settings: Settings, log: Logger, extra: VerifierExtras): Promise<Verifier> {
   const { createVerifier } = await import('../face/verifier.js');
   // Warmed up before startDaemon returns, so before READY=1: the first press is as fast as later ones.
-  return createVerifier(settings, log, { warmUp: { width: settings.camera.width, height: settings.camera.height } });
+  return createVerifier(settings, log, { ...extra, warmUp: { width: settings.camera.width, height: settings.camera.height } });
+}
+
+async function loadFleet(settings: Settings, log: Logger): Promise<FleetDoor> {
+  const { openFleetDoor } = await import('../fleet/door.js');
+  return openFleetDoor(settings, log);
 }

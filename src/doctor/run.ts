@@ -3,12 +3,13 @@ import type { Logger } from '../log.js';
 import { brokerCheck } from './broker.js';
 import { cameraCommandCheck, cameraFramesCheck } from './camera.js';
 import { gpioAccessCheck, gpioDriverCheck, gpioPinsCheck } from './gpio.js';
+import { fleetCheck } from './fleet.js';
 import { galleryCheck, modelCheck } from './model.js';
 import { daemonAuditCheck, stateDirCheck } from './state.js';
 import type { CheckResult } from './types.js';
 
-export type CheckGroup = 'camera' | 'gpio' | 'model' | 'gallery' | 'broker' | 'state';
-export const CHECK_GROUPS: CheckGroup[] = ['camera', 'gpio', 'model', 'gallery', 'broker', 'state'];
+export type CheckGroup = 'camera' | 'gpio' | 'model' | 'gallery' | 'broker' | 'state' | 'fleet';
+export const CHECK_GROUPS: CheckGroup[] = ['camera', 'gpio', 'model', 'gallery', 'broker', 'state', 'fleet'];
 
 export interface DoctorOptions {
   /** How long the camera runs before its fps is read. */
@@ -44,6 +45,7 @@ export async function runChecks(settings: Settings, options: DoctorOptions): Pro
     record(stateDirCheck(settings));
     record(daemonAuditCheck(settings));
   }
+  if (wanted.has('fleet')) record(await fleetCheck(settings));
   return results;
 }
 

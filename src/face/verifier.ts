@@ -199,6 +199,11 @@ export interface VerifierOverrides {
   warmUp?: { width: number; height: number };
   /** The liveness mode to use instead of resolving settings.liveness against the camera (verify: one image or a --burst). */
   liveness?: LivenessStatus;
+  /**
+   * Wraps the configured gallery store: the daemon's fleet puts the site gallery in front of it (the site
+   * decides about the names it knows, the local store keeps the rest).
+   */
+  wrapStore?: (store: GalleryStore) => GalleryStore;
 }
 
 /** The settings slice the verifier is composed from (structurally part of the config's Settings). */
@@ -238,7 +243,8 @@ export async function createVerifier(settings: VerifierSettings, log?: Logger, o
     const cache = new EmbeddingCache(join(settings.paths.state, 'embeddings'), namespace, model.embeddingSize);
     const limits = settings.image ? { maxPixels: settings.image.maxPixels } : {};
     const pipeline = modelPipeline(model, detector, limits);
-    const store = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
+    const configured = galleryStoreEntry(settings.gallery.store).create(settings, { pipeline, cache, modelKey: towerKey(model, modelFingerprint), ...(log ? { log } : {}) });
+    const store = overrides.wrapStore ? overrides.wrapStore(configured) : configured;
     const modelName = `${model.metadata.tower}@${modelFingerprint.slice(0, 12)}`;
     const verifier = new SiameseVerifier(stages, (people) => resolveThresholds(settings.model, model, people), store, pipeline, backend.name, modelName, log, limits, livenessStatus);
     await verifier.reload();

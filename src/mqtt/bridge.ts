@@ -7,7 +7,7 @@ import { AttemptsFeature } from './attempts.js';
 import { AvailabilityFeature } from './availability.js';
 import { ManagedConnection, redactUrl, type LastWill } from './client.js';
 import { CommandGate } from './commands.js';
-import { Hub, type MqttFeature } from './hub.js';
+import { Hub, type MqttFeature, type MqttLink } from './hub.js';
 import { Outbox } from './outbox.js';
 import { RemoteCommandsFeature } from './remote-commands.js';
 import { ReplayCache } from './replay-cache.js';
@@ -39,6 +39,8 @@ export interface BridgeOptions {
    * credentials and dialect (3.1.1) when it started one.
    */
   connection?: Partial<Pick<Settings['mqtt'], 'url' | 'username' | 'password' | 'protocolVersion'>>;
+  /** Features from outside mqtt/ (the fleet's site gallery) on the same connection, started after the built-in ones. */
+  features?: Array<(link: MqttLink) => MqttFeature>;
 }
 
 /**
@@ -87,6 +89,7 @@ export async function startMqttBridge(settings: BridgeSettings, log: Logger, por
     const { HomeAssistantFeature } = await import('./homeassistant.js');
     features.push(new HomeAssistantFeature(hub, { ...settings, mqtt }, topics, mqttLog, now));
   }
+  for (const make of opts.features ?? []) features.push(make(hub));
   for (const feature of features) await feature.start();
   connection.start();
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Settings } from '../config/index.js';
 import { DECISIONS } from '../core/types.js';
@@ -15,8 +16,15 @@ export interface DiscoveryMessage {
   payload: string;
 }
 
-/** HA node and object ids allow [a-zA-Z0-9_-] only. */
-export const haNodeId = (deviceId: string) => deviceId.replace(/[^a-zA-Z0-9_-]/g, '_');
+/**
+ * HA node and object ids allow [a-zA-Z0-9_-] only. A device id that needs replacing gets a short hash of
+ * itself appended, so two doors of a site whose ids differ only there ("front.door", "front_door") never
+ * become one Home Assistant device; ids that need nothing (every default: hostnames) are kept as they are.
+ */
+export function haNodeId(deviceId: string): string {
+  const safe = deviceId.replace(/[^a-zA-Z0-9_-]/g, '_');
+  return safe === deviceId ? safe : `${safe}_${createHash('sha256').update(deviceId).digest('hex').slice(0, 6)}`;
+}
 
 let version: string | null = null;
 /** facegate's version, from its package.json (same relative place in src/ and dist/). */
