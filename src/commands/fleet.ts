@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../core/errors.js';
 import { commandSettings, errorMessage, splitArgs } from './args.js';
 import { OWN_OPTIONS, SUBCOMMANDS, USAGE, usageError, type FleetArgs } from './fleet-args.js';
 
@@ -20,6 +21,6 @@ export async function run(argv: string[]): Promise<number> {
     return await (await import('./fleet-site.js')).runSite(args);
   } catch (error) {
     console.error(`facegate fleet ${sub}: ${errorMessage(error)}`);
-    return 1;
+    return exitCodeOf(error);
   }
 }

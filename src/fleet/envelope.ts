@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { FacegateError } from '../core/errors.js';
 import type { SiteKey } from './key.js';
 
 /**
@@ -17,11 +18,11 @@ export const MAX_ENVELOPE_BYTES = 2 * 1024 * 1024;
 
 export type RefusalCode = 'malformed' | 'other-key' | 'tampered' | 'wrong-topic' | 'replayed' | 'conflict' | 'other-model' | 'invalid';
 
-/** An entry a door will not take, with a stable code for programs and a sentence for people. */
-export class EntryRefused extends Error {
+/** An entry a door will not take: bad input data, with a stable `refusal` for programs and a sentence for people. */
+export class EntryRefused extends FacegateError {
   override name = 'EntryRefused';
-  constructor(readonly code: RefusalCode, message: string) {
-    super(`${code}: ${message}`);
+  constructor(readonly refusal: RefusalCode, message: string) {
+    super('data', `${refusal}: ${message}`);
   }
 }
 

@@ -2,14 +2,18 @@ import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Settings } from '../config/index.js';
+import { FacegateError, type ErrorCode } from '../core/errors.js';
 
 /**
  * The site key: 256 random bits shared by every door of a site and by the workstation that enrols. It never
  * travels over MQTT. Two keys are derived from it (HKDF-SHA256), one per purpose, so the key that encrypts
  * entries is never also the one that names topics.
  */
-export class SiteKeyError extends Error {
+export class SiteKeyError extends FacegateError {
   override name = 'SiteKeyError';
+  constructor(message: string, code: ErrorCode = 'config') {
+    super(code, message);
+  }
 }
 
 export interface SiteKey {
@@ -67,12 +71,12 @@ export function createSiteKeyFile(file: string): SiteKey {
     fd = openSync(file, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SiteKeyError(`${file} exists already; a new key would lock every door out of the site gallery (delete it first if that is what you want)`);
+      throw new SiteKeyError(`${file} exists already; a new key would lock every door out of the site gallery (delete it first if that is what you want)`, 'failed');
     }
     throw error;
   }
   try {
-    if ((fstatSync(fd).mode & 0o077) !== 0) throw new SiteKeyError(`${file} was created readable by others (umask?)`);
+    if ((fstatSync(fd).mode & 0o077) !== 0) throw new SiteKeyError(`${file} was created readable by others (umask?)`, 'io');
     writeSync(fd, `${secret.toString('hex')}\n`);
     fsyncSync(fd);
   } finally {

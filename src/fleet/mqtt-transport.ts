@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions } from 'mqtt';
 import type { Settings } from '../config/index.js';
+import { FacegateError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { FleetTransport } from './transport.js';
 
@@ -78,7 +79,7 @@ export function whenConnected(transport: FleetTransport, url: string, timeoutMs 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no answer from the broker at ${url} within ${timeoutMs} ms`));
+      reject(new FacegateError('unavailable', `no answer from the broker at ${url} within ${timeoutMs} ms`));
     }, timeoutMs);
     const stop = transport.onConnect(() => {
       clearTimeout(timer);

@@ -118,8 +118,8 @@ export class FleetSync {
   }
 
   private refuse(pid: string, ver: number | null, error: EntryRefused): Refusal {
-    const refusal: Refusal = { pid, ver, code: error.code, reason: error.message, at: new Date().toISOString() };
-    this.o.log.warn({ pid, version: ver, code: error.code, reason: error.message }, 'fleet: site entry refused');
+    const refusal: Refusal = { pid, ver, code: error.refusal, reason: error.message, at: new Date().toISOString() };
+    this.o.log.warn({ pid, version: ver, code: error.refusal, reason: error.message }, 'fleet: site entry refused');
     this.refusals.push(refusal);
     if (this.refusals.length > KEEP_REFUSALS) this.refusals.shift();
     void this.publishState();

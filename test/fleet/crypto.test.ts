@@ -18,7 +18,7 @@ const person = (over: Partial<PersonEntry> = {}): PersonEntry => ({
   kind: 'person', name: 'alice', version: 5, space: 'space-1', model: 'faceapi-resnet128@abc', doors: 'all',
   embeddings: [Float32Array.from([0.5, -1.25, 3]), Float32Array.from([1, 2, 3])], at: '2026-11-30T00:00:00.000Z', by: 'front', ...over,
 });
-const refusedWith = (code: string) => (error: unknown) => error instanceof EntryRefused && error.code === code;
+const refusedWith = (code: string) => (error: unknown) => error instanceof EntryRefused && error.refusal === code;
 
 test('seal/open round trip; the envelope shows neither the name nor the embeddings', () => {
   const pid = personId(key, 'alice');
