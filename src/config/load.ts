@@ -107,6 +107,9 @@ function embeddedBindIsSafe(mqtt: Settings['mqtt']): boolean {
 /** Rules that span several keys, which convict's per-key formats cannot express. */
 function crossCheck(s: Settings): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
+  if (s.fleet.enabled && !s.mqtt.enabled) {
+    problems.push({ key: 'fleet.enabled', reason: 'needs mqtt.enabled: the site gallery comes over the broker' });
+  }
   if (s.door.unlockMs > s.door.maxUnlockMs) {
     problems.push({ key: 'door.unlockMs', reason: `must not exceed door.maxUnlockMs (${s.door.maxUnlockMs})` });
   }

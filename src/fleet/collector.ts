@@ -19,6 +19,9 @@ export interface Collector {
   stop(): Promise<void>;
 }
 
+/** How long the broker keeps the collector's session (and queues attempts for it) while it is stopped. */
+export const SESSION_EXPIRY_S = 7 * 24 * 3600;
+
 export function collectorClientId(settings: Pick<Settings, 'mqtt'>): string {
   return `facegate-collector-${settings.mqtt.baseTopic.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 64);
 }
@@ -27,7 +30,9 @@ export function startCollector(settings: Pick<Settings, 'mqtt' | 'fleet' | 'path
   const topics = fleetTopics(settings);
   const store = new SiteAuditStore(collectorDir(settings));
   const counts = { stored: 0, duplicates: 0, refused: 0 };
-  const client: MqttClient = connect(settings.mqtt.url, clientOptions(settings, collectorClientId(settings), { clean: false }));
+  // MQTT 5 ends even a clean: false session at disconnect unless it has an expiry: a week of queueing.
+  const session = settings.mqtt.protocolVersion === 5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {};
+  const client: MqttClient = connect(settings.mqtt.url, clientOptions(settings, collectorClientId(settings), { clean: false, ...session }));
   // mqtt.js sends the PUBACK when this callback is called, and hands over one message at a time.
   client.handleMessage = (packet, done) => {
     if (packet.cmd !== 'publish') return done();
