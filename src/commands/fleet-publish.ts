@@ -19,14 +19,16 @@ export function parseDoors(value: string | boolean | undefined): Doors | null {
 export interface Published {
   name: string;
   version: number;
+  /** Embeddings published (at most what fits in SITE_ENTRY_MAX_BYTES) of `photos` usable ones. */
   embeddings: number;
+  photos: number;
   doors: Doors;
   model: string;
   rejected: Array<{ file: string; reason: string }>;
 }
 
 export const siteSummary = (p: Published) =>
-  `published ${p.name} to ${p.doors === 'all' ? 'every door' : p.doors.join(', ')}: ${p.embeddings} embedding(s), version ${p.version}, model ${p.model}; the photos stayed here`;
+  `published ${p.name} to ${p.doors === 'all' ? 'every door' : p.doors.join(', ')}: ${p.embeddings} embedding(s)${p.photos > p.embeddings ? ` (of ${p.photos} usable photos, evenly chosen: an entry must fit the doors' packet limit)` : ''}, version ${p.version}, model ${p.model}; the photos stayed here`;
 
 /** Photos -> embeddings with this machine's model -> one sealed, retained site entry. Throws when no photo is usable. */
 export async function publishEmbedded(ctx: PublishContext, settings: Settings, name: string, images: Array<{ file: string; isCrop: boolean }>, pipeline: FacePipeline, doors: Doors): Promise<Published> {
@@ -38,7 +40,7 @@ export async function publishEmbedded(ctx: PublishContext, settings: Settings, n
     throw new Error(`none of the ${images.length} images shows a usable face (${rejected.map((r) => `${r.file}: ${r.reason}`).join('; ')}); nothing was published`);
   }
   const result = await publishPerson(ctx, { name, space: identity.space, model: identity.label, embeddings, doors, by: settings.deviceId });
-  return { name, version: result.version, embeddings: embeddings.length, doors, model: identity.label, rejected };
+  return { name, version: result.version, embeddings: result.embeddings, photos: embeddings.length, doors, model: identity.label, rejected };
 }
 
 /** `facegate enroll` on a door with fleet.enabled: the person just enrolled here goes to the whole site too. */

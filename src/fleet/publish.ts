@@ -61,8 +61,25 @@ async function publish(ctx: PublishContext, name: string, make: (version: number
   return { pid, version, previous };
 }
 
-export function publishPerson(ctx: PublishContext, person: Omit<PersonEntry, 'kind' | 'version' | 'at'>) {
-  return publish(ctx, person.name, (version) => ({ kind: 'person', ...person, version, at: new Date().toISOString() }));
+/**
+ * The largest sealed entry published: doors read their shared connection with mqtt.maxPacketBytes (16 KB by
+ * default) and skip anything bigger unread, so an entry stays well under it. 128-d embeddings cost ~0.9 KB each
+ * sealed: about 12 fit. More photos than that are thinned out evenly (first and last kept).
+ */
+export const SITE_ENTRY_MAX_BYTES = 12 * 1024;
+
+export function evenlySpaced<T>(items: T[], count: number): T[] {
+  if (count >= items.length) return items;
+  if (count <= 1) return items.slice(0, 1);
+  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]!);
+}
+
+export async function publishPerson(ctx: PublishContext, person: Omit<PersonEntry, 'kind' | 'version' | 'at'>) {
+  let embeddings = person.embeddings;
+  const sealedSize = (list: Float32Array[]) => seal(ctx.key, '0'.repeat(32), Number.MAX_SAFE_INTEGER, encodeEntry({ kind: 'person', ...person, embeddings: list, version: Number.MAX_SAFE_INTEGER, at: new Date().toISOString() })).length;
+  while (embeddings.length > 1 && sealedSize(embeddings) > SITE_ENTRY_MAX_BYTES) embeddings = evenlySpaced(person.embeddings, embeddings.length - 1);
+  const result = await publish(ctx, person.name, (version) => ({ kind: 'person', ...person, embeddings, version, at: new Date().toISOString() }));
+  return { ...result, embeddings: embeddings.length };
 }
 
 /** Revocation keeps the topic (retained) so a door that was offline learns it when it reconnects. */

@@ -12,8 +12,11 @@ export class RecordingTransport implements FleetTransport {
   published: Array<{ topic: string; payload: string; retain: boolean }> = [];
   subscribed: string[] = [];
   private messageListeners = new Set<(t: string, p: Buffer, r: boolean) => void>();
+  /** Hand what is published back to the listeners, as a broker would to a client subscribed to it. */
+  echo = false;
   async publish(topic: string, payload: string | Buffer, options: { qos: 0 | 1; retain: boolean }) {
     this.published.push({ topic, payload: payload.toString(), retain: options.retain });
+    if (this.echo) for (const l of this.messageListeners) l(topic, Buffer.from(payload), false);
   }
   async subscribe(filters: string[]) {
     this.subscribed.push(...filters);

@@ -8,9 +8,10 @@ import { FleetSync, type Refusal } from '../../src/fleet/sync.js';
 import { fleetTopics } from '../../src/fleet/topics.js';
 import { SiteGalleryStore } from '../../src/fleet/site-gallery-store.js';
 import type { GalleryStore } from '../../src/gallery/store.js';
-import { seal } from '../../src/fleet/envelope.js';
+import { open, seal } from '../../src/fleet/envelope.js';
+import { publishPerson, SITE_ENTRY_MAX_BYTES } from '../../src/fleet/publish.js';
 import { loadSchemas } from '../../src/mqtt/commands.js';
-import { encodeEntry } from '../../src/fleet/entry.js';
+import { decodeEntry, encodeEntry, type PersonEntry } from '../../src/fleet/entry.js';
 import { captureLog } from '../daemon/fakes.js';
 import { RecordingTransport, newKey, personEntry, sealed } from './helpers.js';
 
@@ -122,4 +123,17 @@ test('changes are reported once per burst and the sync subscribes to the site ga
   assert.equal(d.changes(), 1);
   assert.deepEqual(d.transport.subscribed, [topics.galleryFilter]);
   await sync.stop();
+});
+
+test('an entry with many photos is thinned out evenly so it fits the doors\' packet limit', async () => {
+  const transport = new RecordingTransport();
+  transport.echo = true;
+  const many = Array.from({ length: 40 }, (_, i) => Float32Array.from({ length: 128 }, () => i));
+  const result = await publishPerson({ transport, key, topics }, { name: 'fred', space: 'space-A', model: 'tower@aaa', embeddings: many, doors: 'all', by: 'test' });
+  const entry = transport.published.filter((p) => p.retain).at(-1)!;
+  assert.ok(entry.payload.length <= SITE_ENTRY_MAX_BYTES, `${entry.payload.length} bytes`);
+  assert.ok(result.embeddings >= 8 && result.embeddings < 40, `${result.embeddings} embeddings`);
+  const opened = decodeEntry(open(key, Buffer.from(entry.payload), entry.topic.split('/').pop()!).plaintext) as PersonEntry;
+  assert.equal(opened.embeddings.length, result.embeddings);
+  assert.deepEqual([opened.embeddings[0]![0], opened.embeddings.at(-1)![0]], [0, 39], 'first and last photo kept');
 });
