@@ -1,12 +1,8 @@
-import type { Camera } from '../camera/camera.js';
-import type { Clock } from '../core/clock.js';
-import type { Settings } from '../config/index.js';
-import type { AttemptEvent, DoorMode, EventSink, StatusEvent, Trigger } from '../core/events.js';
+import type { AttemptEvent, DoorMode, StatusEvent, Trigger } from '../core/events.js';
 import type { LedPattern, Output } from '../gpio/gpio.js';
 import type { Logger } from '../log.js';
-import type { Verifier } from '../core/types.js';
 import { errorEvent, eventFromResult, iso, remoteUnlockEvent } from './attempt-event.js';
-import { Lockout, type LockoutStore } from './lockout.js';
+import { Lockout } from './lockout.js';
 import { errorText } from '../core/errors.js';
 import { captureFrames, livenessState, RED_PATTERN } from './presentation.js';
 import { runStage } from './stage.js';
@@ -23,44 +19,8 @@ import { runStage } from './stage.js';
  * off-timer armed before the relay is energised.
  */
 
-export type Phase = 'idle' | 'capturing' | 'verifying' | 'cooldown' | 'stopped';
-export type Refusal = 'busy' | 'cooldown' | 'locked_out' | 'stopped';
-export type TriggerOutcome =
-  | { accepted: true; event: AttemptEvent }
-  | { accepted: false; reason: Refusal; lockedOutUntil: string | null };
-
-/** A remote request nobody authenticated gets its own lockout budget (see Door.trigger). */
-export type TriggerOptions = { unauthenticated?: boolean };
-
-export interface DoorLeds {
-  green: Output | null;
-  red: Output | null;
-  busy: Output | null;
-}
-
-export interface DoorOptions {
-  settings: Pick<Settings, 'door' | 'security'>;
-  camera: Camera;
-  verifier: Verifier;
-  relay: Output;
-  leds: DoorLeds;
-  sink: EventSink;
-  clock: Clock;
-  log: Logger;
-  /** Attempt ids; the daemon passes random ones, tests pass a counter. */
-  newId: () => string;
-  /** Ask the verifier for a JPEG of the face crop and hand it to the sinks (audit/MQTT snapshots). */
-  wantSnapshot?: boolean;
-  /** Where the lockout survives a restart (<paths.state>/lockout.json); none = in memory only (tests). */
-  lockoutStore?: LockoutStore;
-  /**
-   * audit.required: every attempt is recorded before its outcome takes effect; when recording fails, a granted
-   * attempt becomes an error and the relay stays off (an error does not count towards lockout).
-   */
-  recordFirst?: (event: AttemptEvent, snapshot?: Buffer) => Promise<boolean>;
-  /** Audit health and degraded features, for the status. */
-  health?: () => Pick<StatusEvent, 'audit' | 'degraded'>;
-}
+export type { DoorLeds, DoorOptions, Phase, Refusal, TriggerOptions, TriggerOutcome } from './door-types.js';
+import type { DoorOptions, Phase, Refusal, TriggerOptions, TriggerOutcome } from './door-types.js';
 
 type Timer = { cancel(): void };
 
