@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { initBackend } from '../model/backend.js';
 import { listIdentities, makePairs, parseLfwPairs, type Identity, type Pair } from '../gallery/datasets.js';
-import { embedDataset, galleryTest, pairMetrics, plotData, scoreDatasetPairs, type GalleryTestResult } from '../evaluation/evaluate.js';
+import { embedDataset, pairMetrics, plotData, scoreDatasetPairs } from '../evaluation/evaluate.js';
+import { galleryTest, type GalleryTestResult } from '../evaluation/door-test.js';
 import { fingerprint, loadSiameseModel } from '../model/io.js';
 import { resolveThresholds } from '../face/match.js';
 import { householdTest, type HouseholdRates } from '../evaluation/household.js';
