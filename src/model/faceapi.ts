@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { makeRecognitionNetLean, makeTinyDetectorLean, type RecognitionNetLike, type TinyYoloLike } from './faceapi-lean.js';
 
 /**
  * The one adapter for @vladmandic/face-api. Its node-wasm build loads @tensorflow/tfjs and the wasm backend
@@ -21,7 +22,11 @@ const loading = new Map<FaceApiNet, Promise<void>>();
 
 /** The face-api module itself (loaded on first use). */
 export function faceApiModule(): FaceApi {
-  faceapi ??= require(MODULE_PATH) as FaceApi;
+  if (!faceapi) {
+    faceapi = require(MODULE_PATH) as FaceApi;
+    makeTinyDetectorLean(faceapi.nets.tinyFaceDetector as unknown as TinyYoloLike);
+    makeRecognitionNetLean(faceapi.nets.faceRecognitionNet as unknown as RecognitionNetLike);
+  }
   return faceapi;
 }
 
