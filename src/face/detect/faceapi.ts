@@ -1,24 +1,31 @@
 import { tf } from '../../model/tf.js';
 import { loadFaceApi, type FaceApi } from '../../model/faceapi.js';
-import { padImage, shrinkImage, type RgbImage } from '../../image/image.js';
+import { cropRegion, cropResize, padImage, shrinkImage, type RgbImage } from '../../image/image.js';
 import { RETRY_PADDING, toFaceBox, type DetectedFace, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
 
 /** face-api's detectors: "tiny" (TinyFaceDetector) and "ssd" (SSD MobileNet v1), with the 68-landmark net. */
 
-/** Pictures larger than this (longest side, px) are shrunk before detection; results are in original px. */
-export const MAX_DETECTION_SIDE = 1600;
+/**
+ * Pictures up to this size (longest side, px, black border included) go to face-api as they are; larger ones
+ * are shrunk by libvips straight to the net's input size (320 px for tiny320). Results come back in original
+ * pixels, and the landmark net still reads each face from the full-resolution picture (see landmarks()).
+ * Why: face-api holds its input several times over in tfjs-wasm (the int32 picture, its float32 cast, the
+ * zeros that pad it square, the square) although the net looks at 320 px of it, and tfjs-wasm's heap grows to
+ * its largest moment and never shrinks: an empty 1280x720 frame with the retry border (2560x2000) once took it
+ * to 273 MB. Up to 640 px nothing changes: LFW (250 px, 500 with the retry border) and ORL (92 px) are never
+ * shrunk, so their figures do not move.
+ */
+export const MAX_DETECTION_SIDE = 640;
 
 /**
- * A picture with a black border (the second look when no face was found, or vision.padding) is at most this
- * large, border included, shrunk first by libvips. Why: for a 1280x720 frame the border of RETRY_PADDING makes
- * 2560x2000, which face-api holds several times over (int32 input, its float32 cast, the zeros that pad it to a
- * square, the square: 284 MB of tensors at once), though the tiny detector looks at 320 px of it; and
- * tfjs-wasm's heap grows to its largest moment and never shrinks. One empty frame (the daemon's warm-up, any
- * press with nobody there) set the daemon's memory: wasm heap 273 MB after it, 70 MB with this cap (1280: 101);
- * daemon RSS 453 -> 280 MB (bench/footprint.ts). The detector's 320 px input sees the face at the same scale
- * either way; pictures up to 960 px with their border (LFW's 250 px, ORL's 92 px) are unchanged.
+ * Faces larger than this (px) are shrunk to it before the 68-landmark net, which reads 112x112: twice that
+ * keeps every detail it can use and spares tfjs-wasm a 500 px face held several times over. LFW and ORL
+ * faces are smaller, so their landmarks do not move.
  */
-export const MAX_RETRY_SIDE = 960;
+export const LANDMARK_CROP_SIDE = 224;
+
+/** face-api's SSD MobileNet v1 looks at 512x512. */
+const SSD_INPUT_SIDE = 512;
 
 export async function createFaceApiDetector(kind: 'tiny' | 'ssd', settings: VisionSettings, options: DetectorOptions = {}): Promise<FaceDetector> {
   const withLandmarks = options.landmarks ?? true;
@@ -28,8 +35,18 @@ export async function createFaceApiDetector(kind: 'tiny' | 'ssd', settings: Visi
   return detector;
 }
 
+/** face-api's box, in the detector input's pixels. */
+interface FaceApiBox {
+  x: number;
+  y: number;
+  right: number;
+  bottom: number;
+}
+
 class FaceApiDetector implements FaceDetector {
   readonly name: string;
+  /** The side of the square the net itself resizes every picture to. */
+  private readonly netInputSide: number;
   private readonly options: InstanceType<FaceApi['TinyFaceDetectorOptions']> | InstanceType<FaceApi['SsdMobilenetv1Options']>;
 
   constructor(
@@ -42,9 +59,11 @@ class FaceApiDetector implements FaceDetector {
     if (kind === 'ssd') {
       this.options = new api.SsdMobilenetv1Options({ minConfidence });
       this.name = 'ssd';
+      this.netInputSide = SSD_INPUT_SIDE;
     } else {
       this.options = new api.TinyFaceDetectorOptions({ inputSize: settings.inputSize, scoreThreshold: minConfidence });
       this.name = `tiny${settings.inputSize}`;
+      this.netInputSide = settings.inputSize;
     }
     if (settings.padding > 0) this.name += `+pad${settings.padding}`;
     else this.name += '+retry';
@@ -58,10 +77,10 @@ class FaceApiDetector implements FaceDetector {
   }
 
   private async detectWithPadding(img: RgbImage, padding: number): Promise<DetectedFace[]> {
-    // A 12 MP phone photo would be a 145 MB int32 tensor, though the nets look at 320 px: shrink big
-    // pictures first (inside libvips, off the main thread, not a JS loop over every pixel) and scale back.
     const side = Math.max(img.width, img.height);
-    const maxSide = padding > 0 ? Math.min(MAX_DETECTION_SIDE, Math.floor((MAX_RETRY_SIDE * side) / (side + 2 * padding))) : MAX_DETECTION_SIDE;
+    const bordered = side + 2 * padding;
+    const target = bordered > MAX_DETECTION_SIDE ? this.netInputSide : bordered;
+    const maxSide = Math.floor((target * side) / bordered);
     const shrink = side > maxSide ? side / maxSide : 1;
     const small = await shrinkImage(img, maxSide);
     const sx = img.width / small.width;
@@ -71,20 +90,53 @@ class FaceApiDetector implements FaceDetector {
     const input = pad > 0 ? padImage(small, pad) : small;
     const toOriginal = (p: { x: number; y: number }) => ({ x: (p.x - pad) * sx, y: (p.y - pad) * sy });
     const tensor = tf.tensor3d(input.data, [input.height, input.width, 3], 'int32');
+    let found: Array<{ box: FaceApiBox; score: number; landmarks: Array<{ x: number; y: number }> | null }>;
     try {
       // face-api's typings carry their own copy of the tf types; the engine is the same one.
-      const source = tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0];
-      const found = this.withLandmarks
-        ? (await this.api.detectAllFaces(source, this.options).withFaceLandmarks()).map((f) => ({
-            box: f.detection.box,
-            score: f.detection.score,
-            landmarks: f.landmarks.positions.map(toOriginal),
-          }))
-        : (await this.api.detectAllFaces(source, this.options)).map((f) => ({ box: f.box, score: f.score, landmarks: null }));
-      return found
-        .map((f) => ({ box: toFaceBox(toOriginal(f.box), toOriginal({ x: f.box.right, y: f.box.bottom }), f.score, img), landmarks: f.landmarks }))
-        .filter((f) => f.box.width > 0 && f.box.height > 0)
-        .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+      const detections = await this.api.detectAllFaces(tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0], this.options);
+      found = detections.map((d) => ({ box: d.box, score: d.score, landmarks: null }));
+    } finally {
+      tensor.dispose();
+    }
+    if (this.withLandmarks) {
+      const located = await Promise.all(found.map((f) => this.landmarks(img, f.box, { pad, sx, sy, inputWidth: input.width, inputHeight: input.height }).then((landmarks) => ({ ...f, landmarks }))));
+      found = located.filter((f) => f.landmarks !== null);
+    }
+    return found
+      .map((f) => ({ box: toFaceBox(toOriginal(f.box), toOriginal({ x: f.box.right, y: f.box.bottom }), f.score, img), landmarks: f.landmarks?.map(toOriginal) ?? null }))
+      .filter((f) => f.box.width > 0 && f.box.height > 0)
+      .sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
+  }
+
+  /**
+   * The 68 landmarks of one detection, in detector-input pixels, as face-api's withFaceLandmarks() computes
+   * them (the box clipped to the picture and floored, the net run on that cut, the points shifted by the
+   * unfloored box), except that the cut is taken from the full-resolution picture: when the detector's
+   * input was shrunk, the landmark net still sees every pixel of the face. Unshrunk, the result is
+   * face-api's own to the bit.
+   */
+  private async landmarks(img: RgbImage, box: FaceApiBox, at: { pad: number; sx: number; sy: number; inputWidth: number; inputHeight: number }): Promise<Array<{ x: number; y: number }> | null> {
+    const left = Math.max(box.x, 0);
+    const top = Math.max(box.y, 0);
+    const clip = {
+      x: Math.floor(left),
+      y: Math.floor(top),
+      width: Math.floor(Math.min(box.right - left, at.inputWidth - left)),
+      height: Math.floor(Math.min(box.bottom - top, at.inputHeight - top)),
+    };
+    if (clip.width <= 0 || clip.height <= 0) return null;
+    const region = { x: (clip.x - at.pad) * at.sx, y: (clip.y - at.pad) * at.sy, width: clip.width * at.sx, height: clip.height * at.sy };
+    // The net reads 112 px; a 500 px face from a door frame is cut at twice that, area-filtered, not whole.
+    const fit = Math.min(1, LANDMARK_CROP_SIDE / Math.max(region.width, region.height));
+    const face = fit < 1 ? cropResize(img, region, { width: Math.round(region.width * fit), height: Math.round(region.height * fit) }) : cropRegion(img, region);
+    const tensor = tf.tensor3d(face.data, [face.height, face.width, 3], 'int32');
+    try {
+      const found = await this.api.nets.faceLandmark68Net.detectLandmarks(tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0]);
+      const landmarks = Array.isArray(found) ? found[0] : found;
+      if (!landmarks) return null;
+      // face-api's own arithmetic (relative positions x size + shift), so that unshrunk it agrees to the bit.
+      const sized = face.width === clip.width && face.height === clip.height ? landmarks : landmarks.forSize(clip.width, clip.height);
+      return sized.shiftBy(box.x, box.y).positions.map((p) => ({ x: p.x, y: p.y }));
     } finally {
       tensor.dispose();
     }
