@@ -3,6 +3,10 @@ import sharp, { type Metadata } from 'sharp';
 import { FacegateError } from '../core/errors.js';
 import { decodePgm, isPgm, PgmError } from './pgm.js';
 
+// libvips keeps the results of recent operations (up to 50 MB by default) in case the same one comes again.
+// Every frame from a camera is new, so that cache never hits here and only holds memory the Pi lacks.
+sharp.cache(false);
+
 /** Decoded picture: 8-bit RGB, interleaved, row-major, no padding. The one image type of facegate. */
 export interface RgbImage {
   data: Uint8Array;
