@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { Aedes, type AedesOptions } from 'aedes';
+import type { Aedes, AedesOptions } from 'aedes';
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { lockHooks, ownerCredentials, ownerTopicFilters, type BrokerLock } from './broker-lock.js';
@@ -71,7 +71,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions, log: L
   const start = async () => {
     let created: Aedes | null = null;
     const hooks = options.lock ? lockHooks(options.lock, () => created, log) : {};
-    const aedes = await Aedes.createBroker({ ...hooks, ...(persistence ? { persistence } : {}) });
+    // Loaded here, not at the top: a daemon that finds a broker already running never needs aedes (~5 MB).
+    const { Aedes: AedesBroker } = await import('aedes');
+    const aedes = await AedesBroker.createBroker({ ...hooks, ...(persistence ? { persistence } : {}) });
     created = aedes;
     // aedes keeps its persistence on the instance but does not type it; reuse it across restarts.
     persistence = (aedes as unknown as { persistence: AedesOptions['persistence'] }).persistence;
