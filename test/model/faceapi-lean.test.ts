@@ -58,3 +58,20 @@ test('lean recognition net: face-api descriptors to the bit for a batch, a fract
   assert.ok(leanRun.values.every((v, i) => v === faceApiRun.values[i]), 'descriptors differ');
   assert.ok(leanRun.peakMB < faceApiRun.peakMB / 3, `peak ${leanRun.peakMB.toFixed(1)} MB against face-api's ${faceApiRun.peakMB.toFixed(1)} MB`);
 });
+
+test('the face-api tower embeds in passes of at most four faces (the heap keeps the largest pass)', async () => {
+  const { FaceApiTower } = await import('../../src/model/faceapi-tower.js');
+  const passes: number[] = [];
+  const net = {
+    async computeFaceDescriptor(input: Tensor[]) {
+      passes.push(input.length);
+      return input.map(() => new Float32Array(128));
+    },
+  };
+  const face = { width: 150, height: 150, data: new Uint8Array(150 * 150 * 3) };
+  const before = tf.memory().numTensors;
+  const out = await new FaceApiTower(net).embed(Array.from({ length: 10 }, () => face));
+  assert.equal(out.length, 10);
+  assert.deepEqual(passes, [4, 4, 2]);
+  assert.equal(tf.memory().numTensors, before, 'every input tensor freed');
+});
