@@ -1,5 +1,5 @@
 /**
- * npm run bench:footprint [--silent] [-- --attempts 100 --arch arm64 --no-size --no-rss]
+ * npm run bench:footprint [--silent] [-- --attempts 100 --arch arm64 --no-size --no-rss --frame door|photo]
  *
  * What facegate costs a Raspberry Pi, in two parts; the last line printed is one JSON object.
  * - size: the installed runtime as systemd/install.sh leaves it, for linux-<arch> (default arm64, the Pi): the
@@ -7,7 +7,7 @@
  *   a Pi gets, built addons aside), pruned by systemd/prune-runtime.sh, plus dist/, models/ and config/.
  *   It follows package.json, so a new dependency (a second face model's runtime) is counted as it lands.
  * - rss: `facegate run` (dist/, the default model, one person enrolled from LFW, the folder camera holding a
- *   photo of them, simulated GPIO, MQTT as by default, bin/facegate with systemd/facegate.service's environment)
+ *   1280x720 door frame of them, simulated GPIO, MQTT as by default, bin/facegate with systemd/facegate.service's environment)
  *   pressed N times with SIGUSR1; VmRSS once ready (idle), after the last attempt, and VmHWM (peak).
  * Measured on this machine's CPU architecture: RSS on a Pi is about the same (same JS heap, same wasm memory).
  */
@@ -16,6 +16,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import sharp from 'sharp';
 import { listIdentities } from '../src/gallery/datasets.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     arch: { type: 'string', default: 'arm64' },
     'no-size': { type: 'boolean', default: false },
     'no-rss': { type: 'boolean', default: false },
+    frame: { type: 'string', default: 'door' },
     dataset: { type: 'string', default: process.env.FACEGATE_DATASETS ? join(process.env.FACEGATE_DATASETS, 'lfw-dev') : resolve(root, '../shared/datasets/lfw-dev') },
   },
 });
@@ -59,7 +61,14 @@ function procStatus(pid: number): { rssMB: number; peakMB: number } {
 /** The environment the service runs with (NODE_OPTIONS, MALLOC_ARENA_MAX ...), read from the unit. */
 function unitEnvironment(): Record<string, string> {
   const unit = readFileSync(join(root, 'systemd/facegate.service'), 'utf8');
-  const env = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const lines = [...unit.matchAll(/^Environment=(.*)$/gm)].map((m) => m[1]!);
+  const env = Object.fromEntries(lines.map((line) => {
+    // systemd's own syntax: KEY=value, or "KEY=value with spaces" in quotes. Anything else would be measured
+    // without it, silently; say so instead.
+    const m = /^"?(\w+)=([^"]*)"?$/.exec(line);
+    if (!m) throw new Error(`systemd/facegate.service: cannot read Environment=${line}`);
+    return [m[1]!, m[2]!];
+  }));
   return { ...env, NODE_BINARY: process.execPath };
 }
 
@@ -73,7 +82,11 @@ async function daemonRss(attempts: number) {
     mkdirSync(photos);
     for (const image of person.images.slice(0, 5)) cpSync(image, join(photos, image.split('/').pop()!));
     mkdirSync(join(dir, 'data/camera'), { recursive: true });
-    cpSync(person.images[6]!, join(dir, 'data/camera/probe.jpg'));
+    // The camera's picture is a door frame as rpicam gives it (1280x720), made here from an unenrolled LFW
+    // photo of the same person (scaled 2x onto a grey frame, written to the temporary folder only): the
+    // frame's size decides how much the detector holds in memory.
+    if (args.frame === 'photo') cpSync(person.images[6]!, join(dir, 'data/camera/probe.jpg')); // the 250 px LFW photo itself
+    else await sharp(person.images[6]!).resize(500, 500).extend({ top: 110, bottom: 110, left: 390, right: 390, background: '#808080' }).jpeg({ quality: 90 }).toFile(join(dir, 'data/camera/probe.jpg'));
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({
       paths: { data: join(dir, 'data'), state: join(dir, 'state') },
@@ -111,7 +124,7 @@ async function daemonRss(attempts: number) {
     const after = procStatus(child.pid!);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    return { attempts, environment: unitEnv, idleMB: idle.rssMB, afterMB: after.rssMB, peakMB: after.peakMB, decisions };
+    return { attempts, frame: args.frame, environment: unitEnv, idleMB: idle.rssMB, afterMB: after.rssMB, peakMB: after.peakMB, decisions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -120,6 +133,6 @@ async function daemonRss(attempts: number) {
 const size = args['no-size'] ? null : installedSize(args.arch);
 if (size) console.log(`installed runtime for linux-${size.arch}: ${size.totalMB} MB (node_modules ${size.nodeModulesMB} MB after pruning, ${size.beforePruneMB} MB before; dist+models+config ${size.ownMB} MB); biggest: ${size.biggest.map((b) => `${b.name} ${b.mb}`).join(', ')}`);
 const rss = args['no-rss'] ? null : await daemonRss(Number(args.attempts));
-if (rss && 'idleMB' in rss) console.log(`daemon RSS (${process.arch}, Node ${process.versions.node}): idle ${rss.idleMB} MB, after ${rss.attempts} attempts ${rss.afterMB} MB, peak ${rss.peakMB} MB (${JSON.stringify(rss.decisions)})`);
+if (rss && 'idleMB' in rss) console.log(`daemon RSS (${process.arch}, Node ${process.versions.node}, ${rss.frame === 'door' ? '1280x720 door frames' : '250 px photos'}): idle ${rss.idleMB} MB, after ${rss.attempts} attempts ${rss.afterMB} MB, peak ${rss.peakMB} MB (${JSON.stringify(rss.decisions)})`);
 else if (rss) console.log(`daemon RSS skipped: ${rss.skipped}`);
 console.log(JSON.stringify({ size, rss, node: process.versions.node, arch: process.arch }));
