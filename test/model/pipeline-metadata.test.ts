@@ -9,6 +9,7 @@ import { faceApiDefaults, MetadataError, parseMetadata } from '../../src/model/m
 import { buildHead, SiameseModel } from '../../src/model/model.js';
 import { createFaceApiTower } from '../../src/model/faceapi-tower.js';
 import { embeddingNamespace } from '../../src/face/pipeline.js';
+import { cacheNamespace } from '../../src/gallery/cache.js';
 import { createFaceDetector } from '../../src/face/detect/faces.js';
 import { repoRoot } from '../helpers/datasets.js';
 
@@ -74,6 +75,9 @@ test('the gallery cache namespace changes with the detector and the crop, so a c
   assert.equal(b, embeddingNamespace({ model: 'm', detector: 'blazeface256+retry0.5', settings: vision, model_metadata: blaze }), 'same pipeline, same folder: embedded once');
   const wider = faceApiDefaults({ crop: { margin: 0.1, align: false } });
   assert.notEqual(a, embeddingNamespace({ model: 'm', detector: 'tiny320+retry', settings: vision, model_metadata: wider }), 'another margin is another crop');
+  const { inputSize, crop, preprocessing } = old;
+  const beforeRevision2 = cacheNamespace({ model: 'm', detector: 'tiny320+retry', minConfidence: 0.5, inputSize, crop, preprocessing });
+  assert.notEqual(a, beforeRevision2, 'a gallery embedded before the detector change (PIPELINE_REVISION 2) is embedded again');
 });
 
 test('the opt-in model folder without its embedder says how to install it', { skip: false }, async () => {
