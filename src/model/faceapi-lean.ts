@@ -1,14 +1,15 @@
 import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from './tf.js';
 
 /**
- * face-api's tiny face detector, computed with the same operations in the same order (so the same numbers),
- * but freeing each intermediate tensor as soon as the next layer has read it.
+ * face-api's tiny face detector and 128-d recognition ResNet, computed with the same operations in the same
+ * order (so the same numbers, to the bit: test/model/faceapi-lean.test.ts), but freeing each intermediate
+ * tensor as soon as the next layer has read it. Installed on face-api's shared net instances by faceapi.ts.
  *
- * Why: face-api runs the whole network inside one tf.tidy(), which keeps every layer's output (and the leaky
- * ReLU's three temporaries of the 318x318x16 first layer) alive until the last layer is done: ~40 MB of
- * tensors at once for a 320 px input. tfjs-wasm's heap grows to its largest moment and never shrinks, and
- * interleaved with the recognition net's own peak it settled at 144 MB, over half of the daemon's memory.
- * Freeing as we go is allowed inside face-api's tidy (a tensor disposed early is simply skipped at its end).
+ * Why: face-api runs each network inside one tf.tidy(), which keeps every layer's output alive until the last
+ * layer is done: ~40 MB of tensors at once for a 320 px detection, ~14 MB per face in the ResNet.
+ * tfjs-wasm's heap grows to its largest moment and never shrinks; with face-api's own passes it settled at
+ * 144 MB in the daemon, with these at 120 MB. Freeing as we go is allowed inside face-api's own tidy() (a
+ * tensor disposed early is simply skipped at its end).
  */
 
 interface ConvParams {
