@@ -55,21 +55,8 @@ export class FrameStore {
     const latest = this.latest;
     if (latest && Date.now() - latest.capturedAt <= this.maxAgeMs) return Promise.resolve(latest);
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const waitStart = Date.now();
-    return new Promise((resolve, reject) => {
-      const finish = (outcome: () => void) => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiters.delete(waiter);
-        outcome();
-      };
-      const waiter = {
-        resolve: () => finish(() => (this.closedWith ? reject(this.closedWith) : resolve(this.latest!))),
-      };
-      const onAbort = () => finish(() => reject(abortError(signal!)));
-      const timer = setTimeout(() => finish(() => reject(makeError(Date.now() - waitStart))), this.maxAgeMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.add(waiter);
+    return this.nextFrame(signal, this.maxAgeMs, (waitedMs) => {
+      throw makeError(waitedMs);
     });
   }
 
@@ -95,6 +82,15 @@ export class FrameStore {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (this.latest && this.latest !== previous) return Promise.resolve(this.latest);
     if (signal?.aborted) return Promise.reject(abortError(signal));
+    return this.nextFrame(signal, timeoutMs, () => null);
+  }
+
+  /**
+   * The next frame stored, or what `timedOut` returns (or throws) after timeoutMs without one; rejects when the
+   * store closes or `signal` aborts. Every way out removes the waiter, the timer and the abort listener.
+   */
+  private nextFrame<T>(signal: AbortSignal | undefined, timeoutMs: number, timedOut: (waitedMs: number) => T): Promise<StoredFrame | T> {
+    const waitStart = Date.now();
     return new Promise((resolve, reject) => {
       const finish = (outcome: () => void) => {
         clearTimeout(timer);
@@ -102,9 +98,19 @@ export class FrameStore {
         this.waiters.delete(waiter);
         outcome();
       };
-      const waiter = { resolve: () => finish(() => (this.closedWith ? reject(this.closedWith) : resolve(this.latest))) };
+      const waiter = { resolve: () => finish(() => (this.closedWith ? reject(this.closedWith) : resolve(this.latest!))) };
       const onAbort = () => finish(() => reject(abortError(signal!)));
-      const timer = setTimeout(() => finish(() => resolve(null)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() => {
+            try {
+              resolve(timedOut(Date.now() - waitStart));
+            } catch (error) {
+              reject(error);
+            }
+          }),
+        timeoutMs,
+      );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(waiter);
     });
