@@ -22,3 +22,27 @@ export function listenForKeys(input: NodeJS.ReadStream, onKey: KeyHandler): () =
     input.pause();
   };
 }
+
+/**
+ * A capture loop on single keys: each key of `actions` starts its capture, one at a time (a key pressed while
+ * one is being written calls `onBusy`); q, Ctrl-C or Ctrl-D ends the loop once the capture in flight is
+ * written, so quitting never leaves half a file behind. Actions report their own failures (they must not reject).
+ */
+export function captureKeys(input: NodeJS.ReadStream, actions: Record<string, () => Promise<void>>, onBusy: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    let pending: Promise<void> | null = null;
+    const stop = listenForKeys(input, (key) => {
+      if (key === 'q' || key === 'quit') {
+        stop();
+        void (pending ?? Promise.resolve()).then(resolve);
+        return;
+      }
+      const action = Object.hasOwn(actions, key) ? actions[key] : undefined;
+      if (!action) return;
+      if (pending) return onBusy();
+      pending = action().finally(() => {
+        pending = null;
+      });
+    });
+  });
+}

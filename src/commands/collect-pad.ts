@@ -1,6 +1,6 @@
 import { createCamera } from '../camera/factory.js';
 import { PresentationRecorder, type PresentationTarget } from '../collect/presentations.js';
-import { listenForKeys } from '../collect/keys.js';
+import { captureKeys } from '../collect/keys.js';
 import type { Settings } from '../config/index.js';
 import type { Logger } from '../log.js';
 
@@ -24,25 +24,12 @@ export async function collectPresentations(settings: Settings, log: Logger, targ
   const what = target.kind === 'attack' ? `"${target.type}" attack presentations (hold up the print/phone as an attacker would)` : 'bona fide presentations (real people, as at the door)';
   say(`recording ${what} into ${recorder.folder}`);
   say(`keys: b = burst (${settings.liveness.burst.frames} frames), s = single frame, q = quit   [${recorder.count} so far]`);
-  await new Promise<void>((resolve) => {
-    let pending: Promise<void> | null = null;
-    const stopKeys = listenForKeys(process.stdin, (key) => {
-      if (key === 'q' || key === 'quit') {
-        stopKeys();
-        void (pending ?? Promise.resolve()).then(resolve);
-        return;
-      }
-      if (key !== 'b' && key !== 's') return;
-      if (pending) return say('(still saving the previous presentation)');
-      pending = recorder
-        .record(key === 'b' ? 'burst' : 'single')
-        .then((r) => say(`saved ${r.frames} frame${r.frames === 1 ? '' : 's'}${r.frames > 1 ? ` over ${r.spanMs} ms` : ''}: ${r.path}  [${recorder.count}]`))
-        .catch((error: unknown) => say(`not saved: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          pending = null;
-        });
-    });
-  });
+  const record = (kind: 'burst' | 'single') => () =>
+    recorder
+      .record(kind)
+      .then((r) => say(`saved ${r.frames} frame${r.frames === 1 ? '' : 's'}${r.frames > 1 ? ` over ${r.spanMs} ms` : ''}: ${r.path}  [${recorder.count}]`))
+      .catch((error: unknown) => say(`not saved: ${error instanceof Error ? error.message : String(error)}`));
+  await captureKeys(process.stdin, { b: record('burst'), s: record('single') }, () => say('(still saving the previous presentation)'));
   await camera.stop();
   say(`done: ${recorder.count} presentations in ${recorder.folder}; measure them with facegate evaluate-pad --bona-fide ${settings.paths.data}/pad/bona-fide --attack ${settings.paths.data}/pad/attack`);
   return 0;

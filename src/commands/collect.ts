@@ -3,7 +3,7 @@ import { initBackend } from '../model/backend.js';
 import { createFaceDetector } from '../face/detect/faces.js';
 import { CollectSession, type CaptureKind, type CaptureResult } from '../collect/session.js';
 import { PreviewServer } from '../collect/preview.js';
-import { listenForKeys } from '../collect/keys.js';
+import { captureKeys } from '../collect/keys.js';
 import { commandSettings, splitArgs, UsageError } from './args.js';
 import { collectPresentations } from './collect-pad.js';
 
@@ -102,30 +102,15 @@ export async function run(argv: string[]): Promise<number> {
   say(`collecting into ${session.folder('anchor')} and ${session.folder('positive')} with the ${detector.name} detector`);
   say(`keys: a = anchor, p = positive, q = quit   [anchor ${session.counts.anchor}, positive ${session.counts.positive}]`);
 
-  const finished = new Promise<void>((resolve) => {
-    let pending: Promise<void> | null = null;
-    const stopKeys = listenForKeys(process.stdin, (key) => {
-      if (key === 'q' || key === 'quit') {
-        stopKeys();
-        // A capture still being written finishes first: quitting never leaves half a file behind.
-        void (pending ?? Promise.resolve()).then(resolve);
-        return;
-      }
-      const kind: CaptureKind | null = key === 'a' ? 'anchor' : key === 'p' ? 'positive' : null;
-      if (!kind) return;
-      if (pending) return say('(still saving the previous capture)');
-      pending = session
-        .capture(kind)
-        .then((result) => {
-          lastCapture = result;
-          say(describe(result, session.counts));
-        })
-        .catch((error: unknown) => say(`${kind}: failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          pending = null;
-        });
-    });
-  });
+  const capture = (kind: CaptureKind) => () =>
+    session
+      .capture(kind)
+      .then((result) => {
+        lastCapture = result;
+        say(describe(result, session.counts));
+      })
+      .catch((error: unknown) => say(`${kind}: failed: ${error instanceof Error ? error.message : String(error)}`));
+  const finished = captureKeys(process.stdin, { a: capture('anchor'), p: capture('positive') }, () => say('(still saving the previous capture)'));
   await finished;
   await preview?.stop();
   await camera.stop();
