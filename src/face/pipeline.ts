@@ -92,7 +92,7 @@ export function towerKey(model: { metadata: Pick<FacegateMetadata, 'tower'> }, m
 
 /**
  * Raised when a change to the code moves some pictures' embeddings while every setting stays the same, so that
- * galleries and dataset caches are re-embedded once. 2: pictures over 640 px reach face-api's detector at its
+ * galleries and dataset caches are re-embedded once (revision 1 had no key of its own). 2: pictures over 640 px reach face-api's detector at its
  * own input size and its landmark net reads the face from the full-resolution picture (phone photos enrolled
  * before would otherwise keep embeddings the door no longer computes).
  */
@@ -100,6 +100,5 @@ export const PIPELINE_REVISION = 2;
 
 export function embeddingNamespace(parts: { model: string; detector: string; settings: Pick<VisionSettings, 'minConfidence'>; model_metadata: FacegateMetadata }): string {
   const { inputSize, crop, preprocessing } = parts.model_metadata;
-  const revision = PIPELINE_REVISION > 1 ? PIPELINE_REVISION : undefined; // revision 1 is the namespace as it was
-  return cacheNamespace({ model: parts.model, detector: parts.detector, minConfidence: parts.settings.minConfidence, inputSize, crop, preprocessing, revision });
+  return cacheNamespace({ model: parts.model, detector: parts.detector, minConfidence: parts.settings.minConfidence, inputSize, crop, preprocessing, revision: PIPELINE_REVISION });
 }

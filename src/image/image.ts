@@ -148,28 +148,6 @@ export function padImage(img: RgbImage, px: number): RgbImage {
 }
 
 /**
- * Copies the whole-pixel region out of the image as it is, no resampling; outside the image is black. For
- * handing a net one face at the resolution it was captured at.
- */
-export function cropRegion(img: RgbImage, region: Region): RgbImage {
-  assertImage(img);
-  const width = Math.max(0, Math.round(region.width));
-  const height = Math.max(0, Math.round(region.height));
-  const x0 = Math.round(region.x);
-  const y0 = Math.round(region.y);
-  const data = new Uint8Array(width * height * 3);
-  const left = Math.max(0, -x0);
-  const right = Math.min(width, img.width - x0);
-  if (right > left) {
-    for (let y = Math.max(0, -y0); y < Math.min(height, img.height - y0); y++) {
-      const from = ((y0 + y) * img.width + x0 + left) * 3;
-      data.set(img.data.subarray(from, from + (right - left) * 3), (y * width + left) * 3);
-    }
-  }
-  return { data, width, height };
-}
-
-/**
  * Cuts `box` out of the image and resizes it to size x size (or size.width x size.height). The box may extend
  * past the image: the outside is black. Never throws for odd boxes; an empty box gives a black image.
  */

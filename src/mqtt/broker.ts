@@ -71,7 +71,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions, log: L
   const start = async () => {
     let created: Aedes | null = null;
     const hooks = options.lock ? lockHooks(options.lock, () => created, log) : {};
-    // Loaded here, not at the top: a daemon that finds a broker already running never needs aedes (~5 MB).
+    // Loaded here, not at the top: a daemon that finds a broker already running never needs aedes (a few MB of heap).
     const { Aedes: AedesBroker } = await import('aedes');
     const aedes = await AedesBroker.createBroker({ ...hooks, ...(persistence ? { persistence } : {}) });
     created = aedes;

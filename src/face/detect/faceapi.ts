@@ -1,6 +1,6 @@
 import { tf } from '../../model/tf.js';
 import { loadFaceApi, type FaceApi } from '../../model/faceapi.js';
-import { cropRegion, cropResize, padImage, shrinkImage, type RgbImage } from '../../image/image.js';
+import { cropResize, padImage, shrinkImage, type RgbImage } from '../../image/image.js';
 import { RETRY_PADDING, toFaceBox, type DetectedFace, type DetectorOptions, type FaceDetector, type VisionSettings } from './detector.js';
 
 /** face-api's detectors: "tiny" (TinyFaceDetector) and "ssd" (SSD MobileNet v1), with the 68-landmark net. */
@@ -127,8 +127,9 @@ class FaceApiDetector implements FaceDetector {
     if (clip.width <= 0 || clip.height <= 0) return null;
     const region = { x: (clip.x - at.pad) * at.sx, y: (clip.y - at.pad) * at.sy, width: clip.width * at.sx, height: clip.height * at.sy };
     // The net reads 112 px; a 500 px face from a door frame is cut at twice that, area-filtered, not whole.
+    // Unscaled (fit 1, whole pixels) the cut is an exact copy of those pixels.
     const fit = Math.min(1, LANDMARK_CROP_SIDE / Math.max(region.width, region.height));
-    const face = fit < 1 ? cropResize(img, region, { width: Math.round(region.width * fit), height: Math.round(region.height * fit) }) : cropRegion(img, region);
+    const face = cropResize(img, region, { width: Math.round(region.width * fit), height: Math.round(region.height * fit) });
     const tensor = tf.tensor3d(face.data, [face.height, face.width, 3], 'int32');
     try {
       const found = await this.api.nets.faceLandmark68Net.detectLandmarks(tensor as unknown as Parameters<FaceApi['detectAllFaces']>[0]);
