@@ -50,6 +50,8 @@ const { values: args } = parseArgs({
      * after `npm run model:opt-in`).
      */
     pipeline: { type: 'string', default: 'blazeface' },
+    /** Embed each face and its mirror image and use their unit-length sum (metadata `flipAverage`). */
+    'flip-average': { type: 'boolean', default: false },
     /** Written into the metadata instead of the clock, so that the same command gives the same bytes. */
     created: { type: 'string', default: '2026-11-30T00:00:00.000Z' },
   },
@@ -77,6 +79,7 @@ const onnx = args.pipeline === 'blazeface-onnx';
 const created = new Date(args.created!).toISOString();
 const baseMetadata = faceApiDefaults({
   created,
+  ...(args['flip-average'] ? { flipAverage: true } : {}),
   // face-api's ResNet on BlazeFace's keypoints, similarity-aligned to where they sit in face-api's own square
   // (models/default). 'blazeface-landmarks68' instead places face-api's square from its 68 landmarks found on
   // BlazeFace's box: on lfw-dev's 9,270 evaluate pairs 98.37 % against 98.62 % (L1, 10-fold), EER 1.66 against
@@ -226,7 +229,7 @@ const report = {
   tower: onnx
     ? { package: 'faceplugin-face-recognition-js', version: '0.0.1', file: 'model/fr_feature.onnx (sha256 87aacdfe...)', net: '512-d ArcFace-style embedder, frozen, provenance unclear (models/README.md)' }
     : { package: '@vladmandic/face-api', version: faceApiVersion, net: 'faceRecognitionNet: 128-d ResNet (port of dlib face recognition), frozen; its weights ship in the npm package' },
-  command: `node --import tsx scripts/make-default-model.ts --pipeline ${args.pipeline} --out ${args.out} --seed ${seed} --epochs ${args.epochs} --learning-rate ${args['learning-rate']} --pairs-per-class ${pairsPerClass} --created ${created}`,
+  command: `node --import tsx scripts/make-default-model.ts --pipeline ${args.pipeline} --out ${args.out} --seed ${seed} --epochs ${args.epochs} --learning-rate ${args['learning-rate']} --pairs-per-class ${pairsPerClass}${args['flip-average'] ? ' --flip-average' : ''} --created ${created}`,
   dataset: 'lfw-dev (shared/datasets/lfw-dev, deep-funneled 250x250)',
   split: { seed, train_identities: trainIds.length, held_out_identities: heldOutIds.length, rule: 'identity-disjoint 50/50, seeded' },
   detector: `${detector.name}, minConfidence ${settings.vision.minConfidence}`,

@@ -99,6 +99,16 @@ export function towerKey(model: { metadata: Pick<FacegateMetadata, 'tower'> }, m
 export const PIPELINE_REVISION = 2;
 
 export function embeddingNamespace(parts: { model: string; detector: string; settings: Pick<VisionSettings, 'minConfidence'>; model_metadata: FacegateMetadata }): string {
-  const { inputSize, crop, preprocessing } = parts.model_metadata;
-  return cacheNamespace({ model: parts.model, detector: parts.detector, minConfidence: parts.settings.minConfidence, inputSize, crop, preprocessing, revision: PIPELINE_REVISION });
+  const { inputSize, crop, preprocessing, flipAverage } = parts.model_metadata;
+  return cacheNamespace({
+    model: parts.model,
+    detector: parts.detector,
+    minConfidence: parts.settings.minConfidence,
+    inputSize,
+    crop,
+    preprocessing,
+    // Only when set, so the namespaces of models without it stay as they were (no needless re-embedding).
+    ...(flipAverage ? { flipAverage } : {}),
+    revision: PIPELINE_REVISION,
+  });
 }

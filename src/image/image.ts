@@ -147,6 +147,18 @@ export function padImage(img: RgbImage, px: number): RgbImage {
   return { data, width, height };
 }
 
+/** The picture mirrored left to right (a new image). */
+export function mirrorImage(img: RgbImage): RgbImage {
+  assertImage(img);
+  const { width, height } = img;
+  const data = new Uint8Array(img.data.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let x = 0; x < width; x++) data.set(img.data.subarray(row + x * 3, row + x * 3 + 3), row + (width - 1 - x) * 3);
+  }
+  return { data, width, height };
+}
+
 /**
  * Cuts `box` out of the image and resizes it to size x size (or size.width x size.height). The box may extend
  * past the image: the outside is black. Never throws for odd boxes; an empty box gives a black image.

@@ -5,6 +5,7 @@ import { buildSeedTower, SEED_DIMS, SeedTower } from './towers.js';
 import type { EmbeddingTower, RgbImage, SeedDims, SeedVariant } from './towers.js';
 import type { FacegateMetadata } from './metadata.js';
 import { seededRandom, shuffle } from '../random.js';
+import { mirrorImage } from '../image/image.js';
 
 type Layer = InstanceType<typeof tf.layers.Layer>;
 type Symbolic = ReturnType<typeof tf.input>;
@@ -120,8 +121,12 @@ export class SiameseModel {
     return this.full ?? this.head;
   }
 
-  embed(faces: RgbImage[]): Promise<Float32Array[]> {
-    return this.tower.embed(faces);
+  /** The tower's embeddings, or with `flipAverage` the unit-length sum of each face's and its mirror's. */
+  async embed(faces: RgbImage[]): Promise<Float32Array[]> {
+    if (!this.metadata.flipAverage || faces.length === 0) return this.tower.embed(faces);
+    // One tower call for both halves: the tower batches them (face-api four a pass) as it would any faces.
+    const both = await this.tower.embed([...faces, ...faces.map(mirrorImage)]);
+    return faces.map((_, i) => unitSum(both[i]!, both[i + faces.length]!));
   }
 
   /** Scores one probe embedding against many references in one batched head call (score i = head(probe, refs[i])). */
@@ -232,4 +237,16 @@ export async function trainHead(head: LayersModel, pairs: HeadPair[], options: T
     optimizer.dispose();
   }
   return history;
+}
+
+function unitSum(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    out[i] = a[i]! + b[i]!;
+    norm += out[i]! * out[i]!;
+  }
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < out.length; i++) out[i]! *= scale;
+  return out;
 }
