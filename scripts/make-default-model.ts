@@ -74,7 +74,6 @@ if (!PIPELINES.includes(args.pipeline!)) throw new Error(`--pipeline must be one
 const OUT_DIRS: Record<string, string> = { 'faceapi-tiny': 'models/default', blazeface: 'models/blazeface', 'blazeface-landmarks68': 'models/blazeface-landmarks68', 'blazeface-onnx': 'models/opt-in' };
 const outDir = args.out ?? OUT_DIRS[args.pipeline!]!;
 args.out = outDir;
-const blaze = args.pipeline !== 'faceapi-tiny';
 const onnx = args.pipeline === 'blazeface-onnx';
 const created = new Date(args.created!).toISOString();
 const baseMetadata = faceApiDefaults({
@@ -193,15 +192,15 @@ const chosen = [...candidates].sort((a, b) => a.door.gallery_frr - b.door.galler
 const thresholds = { detection: Number(chosen.door.detection_threshold_for_far.toFixed(4)), verification: chosen.verification };
 say(`chosen thresholds ${JSON.stringify(thresholds)}`);
 
-// Open set (BlazeFace pipelines only; models/default keeps its bytes): per-person FAR against threshold on the
+// Open set (every pipeline): per-person FAR against threshold on the
 // held-out people, so the verifier raises the threshold with the household and the door's FAR stays put.
 const embeddingOf = (file: string) => {
   const entry = embeddings.byFile.get(file);
   return entry?.kind === 'embedding' ? entry.embedding : null;
 };
-const openSetFull = blaze ? openSetCalibration(model, heldOutIds, embeddingOf, { enrolImages: 5, verification: thresholds.verification, doorFar: CALIBRATION_MAX_FAR }) : null;
-const openSet = openSetFull ? { doorFar: openSetFull.doorFar, curve: openSetFull.curve } : undefined;
-if (openSetFull) say(`open-set curve from ${openSetFull.claims} held-out claims: ${JSON.stringify(openSet!.curve)}`);
+const openSetFull = openSetCalibration(model, heldOutIds, embeddingOf, { enrolImages: 5, verification: thresholds.verification, doorFar: CALIBRATION_MAX_FAR });
+const openSet = { doorFar: openSetFull.doorFar, curve: openSetFull.curve };
+say(`open-set curve from ${openSetFull.claims} held-out claims: ${JSON.stringify(openSet.curve)}`);
 
 // The yardstick: plain Euclidean distance between face-api descriptors (what face-api itself uses), same pairs.
 const euclidean = heldOutScores.pairs.map((p) => {
@@ -245,13 +244,13 @@ const report = {
   held_out_l1_baseline: { accuracy: l1Metrics.accuracy, auc: l1Metrics.auc, eer: l1Metrics.eer, frr_at_far_0_1: l1Metrics.frr_at_threshold },
   held_out_euclidean_baseline: { accuracy: euclideanMetrics.accuracy, auc: euclideanMetrics.auc, eer: euclideanMetrics.eer, frr_at_far_0_1: euclideanMetrics.frr_at_threshold },
   calibration_max_far: CALIBRATION_MAX_FAR,
-  ...(openSetFull ? { open_set_claims: openSetFull.claims } : {}),
+  open_set_claims: openSetFull.claims,
   calibration_candidates: candidates.map((c) => ({ verification: c.verification, detection: c.door.detection_threshold_for_far, far: c.door.gallery_far, frr: c.door.gallery_frr })),
 };
 say(JSON.stringify(report, null, 2));
 // A save replaces the folder whole; the opt-in embedder (installed by `npm run model:opt-in`) goes back in.
 const embedderBytes = onnx ? readFileSync(join(outDir, ONNX_EMBEDDER_FILE)) : null;
-await saveSiameseModel(outDir, model, { thresholds, ...(openSet ? { openSet } : {}), training: report, created });
+await saveSiameseModel(outDir, model, { thresholds, openSet, training: report, created });
 writeFileSync(join(outDir, 'training-report.json'), `${JSON.stringify(report, null, 2)}\n`);
 if (embedderBytes) writeFileSync(join(outDir, ONNX_EMBEDDER_FILE), embedderBytes);
 say(`saved ${args.out}`);
