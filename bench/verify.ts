@@ -2,8 +2,8 @@
  * npm run bench [--silent] [-- --runs N --seed-runs N --no-seed-tower]
  *
  * Every pipeline in one run: the default model (models/default: face-api's tiny detector + 68 landmarks + its
- * ResNet), the opt-in model (models/opt-in, when `npm run model:opt-in` has installed its embedder), the
- * BlazeFace pipeline (models/blazeface: BlazeFace + keypoint alignment + the same ResNet) and the seed's own tower; each with the
+ * ResNet, mirror-averaged), the opt-in model (models/opt-in, when `npm run model:opt-in` has installed its embedder), the
+ * BlazeFace pipeline (models/blazeface: BlazeFace + keypoint alignment + the same ResNet, mirror-averaged) and the seed's own tower; each with the
  * seed's way beside it, and the RSS of a daemon-like process (one verifier, warmed up) per model.
  *
  * One verification against a 50-image gallery (10 LFW people x 5 images in which the detector finds a face;
