@@ -75,7 +75,7 @@ export const schema = {
       arg: 'backend',
     },
     detectionThreshold: {
-      doc: 'A verification image counts as a match when its pair score is above this. null = the value calibrated into the model.',
+      doc: 'A verification image counts as a match when its pair score is above this. null = the value calibrated into the model, raised with the number of people enrolled when the model has an open-set curve (every shipped model does), so that the door\'s FAR does not grow with the household; a number switches that scaling off.',
       format: 'fraction',
       default: null as number | null,
       env: 'FACEGATE_DETECTION_THRESHOLD',
