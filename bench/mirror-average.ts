@@ -10,8 +10,7 @@
  * as many seeded impostor pairs), EER, and TAR at FAR 0.1 % over every impostor pair.
  * Usage: node --import tsx bench/mirror-average.ts [people=460]   (prints JSON; progress on stderr; ~5 min)
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { listIdentities } from '../src/gallery/datasets.js';
 import { initBackend } from '../src/model/backend.js';
 import { createFaceApiTower } from '../src/model/faceapi-tower.js';
 import { createFaceDetector, extractFace } from '../src/face/detect/faces.js';
@@ -58,17 +57,13 @@ const tower = await createFaceApiTower();
 type Variant = 'square' | 'squareUnit' | 'squareMirror' | 'chip' | 'chipMirror';
 const variants: Variant[] = ['square', 'squareUnit', 'squareMirror', 'chip', 'chipMirror'];
 const rows: Array<{ person: string; v: Record<Variant, Float32Array> }> = [];
-const people = readdirSync(lfwDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)
-  .sort()
+const people = listIdentities(lfwDir)
   .filter((_, i) => i % 3 === 0)
   .slice(0, maxPeople);
 let noFace = 0;
-for (const [i, person] of people.entries()) {
-  const files = readdirSync(join(lfwDir, person)).filter((f) => f.endsWith('.jpg')).sort().slice(0, PER_PERSON);
-  for (const file of files) {
-    const img = await readImage(join(lfwDir, person, file));
+for (const [i, { name: person, images }] of people.entries()) {
+  for (const file of images.slice(0, PER_PERSON)) {
+    const img = await readImage(file);
     const face = (await detector.detect(img))[0];
     if (!face?.landmarks) {
       noFace++;
